@@ -1,0 +1,73 @@
+/*
+ * broker.h - expert-sandbox's broker as a library.  The expert-broker CLI is
+ * a thin client of these calls; tests call them in-process to check that a
+ * run leaves no descriptor or mapping behind.
+ */
+#ifndef ES_BROKER_H
+#define ES_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "outcome.h"
+
+#define ES_DEFAULT_HEAP_QUOTA (256ull * 1024 * 1024)
+
+/* Exit statuses of expert-broker (docs/expert-broker.1, EXIT STATUS). */
+enum es_exit {
+    ES_EXIT_OK = 0,            /* every expert done */
+    ES_EXIT_EXPERT_FAILED = 1, /* an expert ended otherwise: crashed, problem, aborted, ... */
+    ES_EXIT_USAGE = 2,         /* bad command line */
+    ES_EXIT_CAPTURE = 3,       /* the capture cannot be used */
+    ES_EXIT_EXPERT_FILE = 4,   /* an expert cannot be used: missing, not ELF, no Register/Run, Register failed */
+    ES_EXIT_INTERNAL = 5,      /* the broker itself failed: memory, fork, writing the output */
+};
+
+struct es_run_options {
+    const char *capture_path;
+    const char *const *experts;   /* paths of the expert .so files */
+    size_t expert_count;
+    uint64_t heap_quota;          /* bytes; 0 = ES_DEFAULT_HEAP_QUOTA */
+    unsigned jobs;                /* 0 = number of CPUs */
+    const char *filter;           /* --filter, or NULL */
+    bool allow_truncated;
+    const char *worker_path;      /* NULL = es_default_worker_path() */
+    FILE *json;                   /* JSON Lines destination, or NULL */
+    FILE *diagnostics;            /* one-line errors and the table; NULL = stderr */
+    bool table;                   /* print the human table at the end */
+};
+
+struct es_run_result {
+    struct es_outcome *outcomes;  /* expert_count entries, in command-line order */
+    size_t count;
+    enum es_exit exit_code;
+};
+
+/*
+ * Runs every expert over the capture.  Returns the exit status; the outcomes
+ * are in *result (free with es_run_result_free) whenever the experts were
+ * started.  Errors that stop the whole run are written as one line to
+ * `diagnostics`, naming the file and the reason.
+ */
+enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *result);
+void es_run_result_free(struct es_run_result *result);
+
+struct es_list_options {
+    const char *const *experts;
+    size_t expert_count;
+    const char *worker_path;
+    bool json;
+    FILE *out;
+    FILE *diagnostics;
+};
+
+/* Loads each expert in a worker, calls Register, prints what it said. */
+enum es_exit es_list(const struct es_list_options *opt);
+
+/* The expert-worker to start: $ES_WORKER, else next to the running
+ * executable in a build tree, else the installed one. */
+const char *es_default_worker_path(void);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder, being written */
+typedef int es_placeholder_unit;

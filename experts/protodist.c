@@ -1,0 +1,2 @@
+#include "netmon.h"
+BOOL WINAPI Register(PEXPERTENUMINFO p){(void)p;return TRUE;}

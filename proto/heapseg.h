@@ -1,0 +1,39 @@
+/*
+ * heapseg.h - layout of the per-worker heap segment.
+ *
+ * The broker creates a memfd of exactly --memory bytes, seals it against
+ * shrinking and growing, and maps only its first page.  The worker maps the
+ * whole segment read-write.  The first ES_HEAP_CONTROL_SIZE bytes are the
+ * control block below; the allocator's arena is everything after it.
+ *
+ * Trust: the worker can write every byte of the segment.  The broker writes
+ * only `terminate`, and reads the counters for reports only, copying them
+ * first and clamping them after.  It never reads allocator metadata.
+ */
+#ifndef ES_HEAPSEG_H
+#define ES_HEAPSEG_H
+
+#include <stdint.h>
+
+#define ES_HEAP_MAGIC 0x50414548u   /* "HEAP" */
+#define ES_HEAP_CONTROL_SIZE 4096u
+#define ES_HEAP_MIN_SIZE (64u * 1024u)
+
+struct es_heap_control {
+    uint32_t magic;              /* broker */
+    uint32_t version;            /* broker: ES_PROTOCOL_VERSION */
+    uint32_t terminate;          /* broker sets 1: helpers return NMERR_EXPERT_TERMINATE */
+    uint32_t reserved;
+    /* Written by the worker's helpers; for reports only. */
+    uint64_t frames_read;        /* frames returned by ExpertGetFrame */
+    uint64_t last_frame;         /* 0-based number of the last one, or UINT64_MAX */
+    uint64_t bytes_in_use;       /* sum of live block sizes */
+    uint64_t blocks_in_use;
+    uint64_t peak_bytes;
+    uint64_t helper_calls;       /* every Expert* call, for fault injection */
+    uint64_t alloc_failures;
+};
+
+_Static_assert(sizeof(struct es_heap_control) <= ES_HEAP_CONTROL_SIZE, "control block fits its page");
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * wire.h - what crosses the broker/worker boundary besides the messages of
+ * expert.proto: the fixed descriptors a worker starts with and the limits
+ * both sides hold each other to.
+ */
+#ifndef ES_WIRE_H
+#define ES_WIRE_H
+
+/* Bumped whenever expert.proto, framestore.h or heapseg.h change meaning. */
+#define ES_PROTOCOL_VERSION 1
+
+/* The descriptors expert-worker is started with; every other one is closed. */
+enum {
+    ES_FD_CONTROL = 3,     /* SOCK_SEQPACKET socket to the broker */
+    ES_FD_HEAP = 4,        /* heap memfd, sealed against shrinking and growing */
+    ES_FD_FRAMES = 5,      /* frame store memfd, sealed against writing */
+    ES_FD_EXPERT = 6,      /* the expert .so, opened read-only by the broker */
+    ES_FD_FIRST_FREE = 7,
+};
+
+/* Largest datagram either side sends.  It must stay below the default
+ * socket send buffer (net.core.wmem_default, 208 KiB on Linux) so that a
+ * blocking send of a maximal message never fails with EMSGSIZE. */
+#define ES_MAX_MESSAGE (64 * 1024)
+
+/* Truncation limits the worker applies to an event before sending it. */
+#define ES_MAX_NAME_TEXT 260        /* source, event name, machine, column names */
+#define ES_MAX_LONG_TEXT 8192       /* description, justification */
+#define ES_MAX_COLUMN_TEXT 1024     /* a STRING column's value */
+
+/* Exit statuses of expert-worker that are not the expert's doing. */
+#define ES_WORKER_EXIT_OK 0
+#define ES_WORKER_EXIT_SETUP 120     /* could not map its segments or confine itself */
+#define ES_WORKER_EXIT_PROTOCOL 121  /* the broker said something it did not expect */
+#define ES_WORKER_EXIT_BROKER_GONE 122
+
+#endif

@@ -1,0 +1,1 @@
+typedef int es_placeholder_unit;

@@ -1,0 +1,66 @@
+/*
+ * heap.h - the expert's allocator: a TLSF (two-level segregated fit) heap
+ * over a caller-given region.
+ *
+ * Every operation is O(1) and makes no system call: the region is the
+ * broker-owned heap segment, already mapped.  The allocator keeps all its
+ * metadata inside the region, so when the worker ends the broker drops the
+ * segment whole and nothing is walked or freed block by block.
+ *
+ * The metadata is as exposed as the expert's own data: an expert can scribble
+ * over it.  The allocator checks what it can cheaply (block tags, bounds,
+ * neighbour links) and reports corruption as an error rather than following a
+ * wild pointer outside the region; it never touches memory outside it.
+ */
+#ifndef ES_HEAP_H
+#define ES_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ES_HEAP_ALIGN 16u
+
+struct es_heap;   /* lives at the start of the region */
+
+enum es_heap_status {
+    ES_HEAP_OK = 0,
+    ES_HEAP_NO_MEMORY,    /* no free block large enough */
+    ES_HEAP_BAD_POINTER,  /* not a live block of this heap (foreign, double free) */
+    ES_HEAP_CORRUPT,      /* metadata found inconsistent; the heap refuses further work */
+    ES_HEAP_TOO_LARGE,    /* request above what any region could hold */
+};
+
+struct es_heap_stats {
+    size_t bytes_in_use;    /* sum of requested sizes of live blocks */
+    size_t blocks_in_use;
+    size_t peak_bytes;
+    size_t arena_size;      /* bytes usable for blocks and their headers */
+};
+
+/* Lays a heap over [region, region + size).  region must be 16-aligned and
+ * size at least es_heap_min_region().  Returns NULL if it is too small. */
+struct es_heap *es_heap_init(void *region, size_t size);
+size_t es_heap_min_region(void);
+
+/* Allocates n bytes, zero-filled, 16-aligned.  n == 0 gives a unique block. */
+void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status);
+
+/* realloc semantics: NULL p allocates; contents kept up to min(old, n); grown
+ * bytes zero-filled; grows in place when the next block is free; on failure
+ * p is left untouched and NULL is returned. */
+void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status *status);
+
+/* Frees p (NULL is fine).  Detects double frees and pointers that are not
+ * block starts of this heap. */
+enum es_heap_status es_heap_free(struct es_heap *h, void *p);
+
+/* Size as last requested for the live block p; 0 if p is not one. */
+size_t es_heap_block_size(const struct es_heap *h, const void *p);
+
+void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out);
+
+/* Walks every block and checks every invariant (for tests; O(n)). */
+bool es_heap_check(const struct es_heap *h);
+
+#endif
