@@ -1,1 +1,245 @@
-int main(void){return 0;}
+/*
+ * cli.c - expert-broker, the command line.  A thin client of broker.h:
+ * parse, call es_run or es_list, exit with what they return.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "heapseg.h"
+
+#ifndef ES_VERSION
+#define ES_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+    "Usage: expert-broker run -r CAPTURE -e EXPERT.so [-e EXPERT.so ...] [OPTIONS]\n"
+    "       expert-broker list [--json] EXPERT.so [EXPERT.so ...]\n"
+    "       expert-broker --help | --version\n"
+    "\n"
+    "Runs Network Monitor 2.x experts over a saved capture, each in its own\n"
+    "sandboxed worker process, and writes their events as JSON Lines.\n"
+    "\n"
+    "Commands:\n"
+    "  run                    run the experts over the capture\n"
+    "  list                   load each expert, call Register, print what it says\n"
+    "\n"
+    "Options of run:\n"
+    "  -r, --read FILE        capture to analyse (pcap or pcapng)\n"
+    "  -e, --expert FILE      expert shared object; repeat for more experts\n"
+    "  -o, --output FILE      write the JSON Lines to FILE instead of stdout\n"
+    "  -j, --jobs N           experts running at once (default: number of CPUs)\n"
+    "  -m, --memory SIZE      heap quota per expert, in bytes or with a K, M or G\n"
+    "                         suffix (default 256M, at least 64K)\n"
+    "  -f, --filter EXPR      display filter in tcpdump syntax, applied by\n"
+    "                         ExpertGetFrame with FLAGS_DEFER_TO_UI_FILTER\n"
+    "      --allow-truncated  analyse the intact frames of a damaged capture\n"
+    "      --no-table         do not print the summary table on stderr\n"
+    "  -q, --quiet            print neither table nor progress on stderr\n"
+    "\n"
+    "Options of list:\n"
+    "      --json             one JSON object per expert instead of text\n"
+    "\n"
+    "Exit status:\n"
+    "  0  every expert finished (outcome \"done\")\n"
+    "  1  an expert ended otherwise: crashed, problem, protocol error, ...\n"
+    "  2  the command line is wrong\n"
+    "  3  the capture cannot be used (missing, unreadable, empty, truncated,\n"
+    "     not a capture) or the filter does not compile\n"
+    "  4  an expert file cannot be used (missing, not an ELF shared object,\n"
+    "     no Register or Run, Register returned FALSE); wins over 1\n"
+    "  5  the broker itself failed (memory, processes, writing the results)\n"
+    "\n"
+    "Examples:\n"
+    "  expert-broker run -r trace.pcap -e protodist.so\n"
+    "  expert-broker run -r trace.pcapng -e a.so -e b.so -o events.jsonl -j 2\n"
+    "  expert-broker run -r trace.pcap -e tcpretrans.so -f 'tcp port 80' -m 64M\n"
+    "  expert-broker list --json /usr/lib/x86_64-linux-gnu/expert-sandbox/experts/*.so\n"
+    "\n"
+    "See expert-broker(1) and docs/output.md for the output schema.\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "expert-broker: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'expert-broker --help'.\n");
+    va_end(ap);
+    return ES_EXIT_USAGE;
+}
+
+/* "256M" -> 268435456.  Returns false on anything but a whole number with
+ * an optional K, M or G (powers of 1024) that fits in 64 bits. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    if (!*s || *s == '-')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    unsigned shift = 0;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return false;
+        }
+        if (end[1] != '\0' && !((end[1] == 'i' || end[1] == 'B') && end[2] == '\0') &&
+            !(end[1] == 'i' && end[2] == 'B' && end[3] == '\0'))
+            return false;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+static bool parse_jobs(const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 1024)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+enum { OPT_ALLOW_TRUNCATED = 1000, OPT_NO_TABLE, OPT_JSON };
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"read", required_argument, NULL, 'r'},
+        {"expert", required_argument, NULL, 'e'},
+        {"output", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"memory", required_argument, NULL, 'm'},
+        {"filter", required_argument, NULL, 'f'},
+        {"allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED},
+        {"no-table", no_argument, NULL, OPT_NO_TABLE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct es_run_options opt = {.table = true};
+    const char **experts = calloc((size_t)argc, sizeof *experts);
+    const char *output_path = NULL;
+    if (!experts)
+        return ES_EXIT_INTERNAL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:e:o:j:m:f:qh", options, NULL)) != -1) {
+        switch (c) {
+        case 'r': opt.capture_path = optarg; break;
+        case 'e': experts[opt.expert_count++] = optarg; break;
+        case 'o': output_path = optarg; break;
+        case 'j':
+            if (!parse_jobs(optarg, &opt.jobs))
+                return usage_error("--jobs takes a number from 1 to 1024, not '%s'", optarg);
+            break;
+        case 'm':
+            if (!parse_size(optarg, &opt.heap_quota) || opt.heap_quota < ES_HEAP_MIN_SIZE)
+                return usage_error("--memory takes a size of at least 64K, such as 256M, not '%s'", optarg);
+            break;
+        case 'f': opt.filter = optarg; break;
+        case OPT_ALLOW_TRUNCATED: opt.allow_truncated = true; break;
+        case OPT_NO_TABLE: opt.table = false; break;
+        case 'q': opt.table = false; break;
+        case 'h': fputs(usage_text, stdout); return ES_EXIT_OK;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    /* Experts may also follow the options, as in `run -r x.pcap a.so b.so`. */
+    for (int i = optind; i < argc; i++)
+        experts[opt.expert_count++] = argv[i];
+    if (!opt.capture_path)
+        return usage_error("%s", "run needs a capture: -r CAPTURE");
+    if (opt.expert_count == 0)
+        return usage_error("%s", "run needs at least one expert: -e EXPERT.so");
+    opt.experts = experts;
+
+    FILE *json = stdout;
+    if (output_path && strcmp(output_path, "-") != 0) {
+        json = fopen(output_path, "we");
+        if (!json) {
+            fprintf(stderr, "expert-broker: %s: cannot create: %s\n", output_path, strerror(errno));
+            return ES_EXIT_USAGE;
+        }
+    }
+    opt.json = json;
+    struct es_run_result result;
+    enum es_exit status = es_run(&opt, &result);
+    es_run_result_free(&result);
+    if (fflush(json) != 0 || (json != stdout && fclose(json) != 0)) {
+        fprintf(stderr, "expert-broker: %s: write error: %s\n", output_path ? output_path : "stdout",
+                strerror(errno));
+        status = ES_EXIT_INTERNAL;
+    }
+    free(experts);
+    return status;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct es_list_options opt = {.out = stdout};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: opt.json = true; break;
+        case 'h': fputs(usage_text, stdout); return ES_EXIT_OK;
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "list needs at least one expert file");
+    opt.experts = (const char *const *)argv + optind;
+    opt.expert_count = (size_t)(argc - optind);
+    enum es_exit status = es_list(&opt);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "expert-broker: stdout: write error: %s\n", strerror(errno));
+        status = ES_EXIT_INTERNAL;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    /* A reader that goes away (`| head`) is a write error to report, not a
+     * reason to die with results half written. */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (argc < 2)
+        return usage_error("%s", "missing command: run or list");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return ES_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("expert-broker %s\n", ES_VERSION);
+        return ES_EXIT_OK;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list"))
+        return cmd_list(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (expected run or list)", cmd);
+}

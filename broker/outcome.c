@@ -18,6 +18,7 @@ static const char *const outcome_names[ES_OUTCOME_COUNT] = {
     [ES_OUTCOME_PROTOCOL_ERROR] = "protocol_error",
     [ES_OUTCOME_LOAD_FAILED] = "load_failed",
     [ES_OUTCOME_REGISTER_FAILED] = "register_failed",
+    [ES_OUTCOME_NOT_RUN] = "not_run",
 };
 
 const char *es_outcome_name(enum es_outcome_kind kind)

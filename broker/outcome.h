@@ -25,11 +25,13 @@ enum es_outcome_kind {
     ES_OUTCOME_PROTOCOL_ERROR,  /* sent the broker something malformed or out of order */
     ES_OUTCOME_LOAD_FAILED,     /* NMERR_LOAD_EXPERT_FAILED: not loadable, or no Register/Run */
     ES_OUTCOME_REGISTER_FAILED, /* NMERR_EXPERT_REPORT_FAILED: Register returned FALSE */
+    ES_OUTCOME_NOT_RUN,         /* the broker could not start a worker for it (fork, exec, memfd) */
     ES_OUTCOME_COUNT
 };
 
 /* "done", "aborted", "problem", "crashed", "violation", "out_of_memory",
- * "cpu_limit", "timeout", "protocol_error", "load_failed", "register_failed" */
+ * "cpu_limit", "timeout", "protocol_error", "load_failed", "register_failed",
+ * "not_run" */
 const char *es_outcome_name(enum es_outcome_kind kind);
 
 /* True for the kinds that mean the expert's file could not be used. */
@@ -67,6 +69,12 @@ struct es_outcome {
 
     double elapsed_seconds;
     char detail[512];           /* one line for a person: why it ended so */
+
+    /* The last bytes the worker wrote to its stdout and stderr (both go to
+     * one pipe), at most ES_OUTPUT_TAIL of them; untrusted text. */
+    char output_tail[4096];
+    size_t output_tail_len;
+    bool output_tail_cut;       /* earlier output was dropped */
 };
 
 void es_outcome_init(struct es_outcome *o, size_t index, const char *path);

@@ -1,2 +1,125 @@
-/* placeholder, being written */
-typedef int es_placeholder_unit;
+/*
+ * spawn.c - fork and exec of expert-worker.
+ *
+ * exec gives the worker a fresh address space: no broker memory, no other
+ * worker's heap.  What crosses is decided here and nowhere else: the four
+ * descriptors of proto/wire.h, an output pipe, /dev/null as stdin.
+ *
+ * Exec failure is reported through a close-on-exec pipe: the parent reads
+ * either EOF (exec succeeded) or the child's errno.
+ */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+/* The child must only use async-signal-safe calls: it was forked from a
+ * process that may hold libc locks. */
+static void report_and_exit(int error_pipe, int err)
+{
+    ssize_t ignored = write(error_pipe, &err, sizeof err);
+    (void)ignored;
+    _exit(127);
+}
+
+static void reset_signals(void)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    /* Ignored dispositions survive exec (SIGPIPE is ignored in the broker). */
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void child(const struct es_spawn_request *req, int error_pipe)
+{
+    reset_signals();
+
+    /* Move every source above the fixed range first, so that placing one
+     * cannot overwrite another that happens to sit on its target. */
+    const int sources[] = {req->control_fd, req->heap_fd, req->frames_fd, req->expert_fd,
+                           req->output_fd};
+    int moved[5];
+    for (int i = 0; i < 5; i++) {
+        moved[i] = -1;
+        if (sources[i] >= 0 && (moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, 16)) < 0)
+            report_and_exit(error_pipe, errno);
+    }
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0)
+        report_and_exit(error_pipe, errno);
+
+    const int targets[] = {ES_FD_CONTROL, ES_FD_HEAP, ES_FD_FRAMES, ES_FD_EXPERT};
+    for (int i = 0; i < 4; i++) {
+        if (moved[i] >= 0 && dup2(moved[i], targets[i]) < 0)
+            report_and_exit(error_pipe, errno);
+        if (moved[i] < 0)
+            close(targets[i]);
+    }
+    if (dup2(devnull, 0) < 0 || dup2(moved[4], 1) < 0 || dup2(moved[4], 2) < 0)
+        report_and_exit(error_pipe, errno);
+
+    /* Everything from the first free descriptor up is closed at exec; the
+     * error pipe (already close-on-exec) stays usable until then. */
+    if (syscall(SYS_close_range, ES_FD_FIRST_FREE, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+        report_and_exit(error_pipe, errno);
+
+    char *const argv[] = {(char *)"expert-worker", (char *)req->expert_name, NULL};
+    char *const envp[] = {NULL};
+    execve(req->worker_path, argv, envp);
+    report_and_exit(error_pipe, errno);
+}
+
+int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
+{
+    int error_pipe[2];
+    if (pipe2(error_pipe, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(error_pipe[0]);
+        close(error_pipe[1]);
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0)
+        child(req, error_pipe[1]);
+
+    close(error_pipe[1]);
+    int child_errno = 0;
+    ssize_t got;
+    do
+        got = read(error_pipe[0], &child_errno, sizeof child_errno);
+    while (got < 0 && errno == EINTR);
+    close(error_pipe[0]);
+    if (got > 0) {
+        waitpid(pid, NULL, 0);
+        errno = child_errno ? child_errno : ENOEXEC;
+        return -1;
+    }
+
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) {
+        int saved = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        errno = saved;
+        return -1;
+    }
+    out->pid = pid;
+    out->pidfd = pidfd;
+    return 0;
+}

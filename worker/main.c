@@ -1,1 +1,243 @@
-int main(void){return 0;}
+/*
+ * expert-worker - runs one expert for the broker.
+ *
+ * Started by the broker with a fixed set of descriptors (proto/wire.h), an
+ * empty environment and argv[1] = the expert's name for messages.  In order:
+ * map the heap and the frame store, confine, say hello, load the expert,
+ * call Register, then whatever the broker asks (Run, or quit), and exit.
+ *
+ * Everything after dlopen is untrusted: the expert shares this process.  So
+ * the worker decides nothing the broker relies on; it only reports.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "confine.h"
+#include "framestore.h"
+#include "heapseg.h"
+#include "netmon.h"
+#include "nmapi_internal.h"
+#include "wire.h"
+
+struct expert {
+    void *module;
+    PEXPERTREGISTERPROC register_proc;
+    PEXPERTCONFIGPROC configure_proc;
+    PEXPERTRUNPROC run_proc;
+};
+
+/* Before the control socket works there is nobody to tell but stderr,
+ * which the broker captures. */
+static void die_setup(const char *what)
+{
+    fprintf(stderr, "expert-worker: %s\n", what);
+    _exit(ES_WORKER_EXIT_SETUP);
+}
+
+static void send_or_die(const Es__WorkerMessage *msg)
+{
+    if (es_channel_send(ES_FD_CONTROL, msg) != 0)
+        _exit(ES_WORKER_EXIT_BROKER_GONE);
+}
+
+static void send_failure(uint32_t nmerr, const char *reason)
+{
+    Es__Failure failure = ES__FAILURE__INIT;
+    failure.nmerr = nmerr;
+    failure.reason.data = (uint8_t *)reason;
+    failure.reason.len = strnlen(reason, 1024);
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_FAILURE;
+    msg.failure = &failure;
+    send_or_die(&msg);
+}
+
+static void *map_segment(int fd, int prot, size_t *size_out)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0)
+        return NULL;
+    void *p = mmap(NULL, (size_t)st.st_size, prot, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    *size_out = (size_t)st.st_size;
+    return p;
+}
+
+static void attach_segments(void)
+{
+    size_t heap_size = 0, store_size = 0;
+    void *heap = map_segment(ES_FD_HEAP, PROT_READ | PROT_WRITE, &heap_size);
+    if (!heap)
+        die_setup("cannot map the heap segment");
+    const struct es_heap_control *control = heap;
+    if (control->magic != ES_HEAP_MAGIC || control->version != ES_PROTOCOL_VERSION)
+        die_setup("the heap segment is not the broker's");
+
+    /* `expert-broker list` starts workers without a capture. */
+    const void *store = NULL;
+    if (fcntl(ES_FD_FRAMES, F_GETFD) != -1) {
+        store = map_segment(ES_FD_FRAMES, PROT_READ, &store_size);
+        if (!store || !es_store_header_valid(store, store_size))
+            die_setup("cannot map the frame store");
+    }
+    if (!es_nmapi_attach(ES_FD_CONTROL, heap, heap_size, store, store_size))
+        die_setup("the heap segment is too small");
+    close(ES_FD_HEAP);
+    if (store)
+        close(ES_FD_FRAMES);
+}
+
+static Es__Command *expect_command(void)
+{
+    Es__Command *cmd = es_channel_recv_command(ES_FD_CONTROL);
+    if (!cmd)
+        _exit(errno == 0 ? ES_WORKER_EXIT_BROKER_GONE : ES_WORKER_EXIT_PROTOCOL);
+    return cmd;
+}
+
+/* dlopen through /proc/self/fd: the broker opened and checked the file, so
+ * the worker loads exactly that file, not whatever the path names now. */
+static void load_expert(struct expert *x)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", ES_FD_EXPERT);
+    x->module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!x->module) {
+        const char *why = dlerror();
+        send_failure(NMERR_LOAD_EXPERT_FAILED, why ? why : "dlopen failed");
+        _exit(ES_WORKER_EXIT_OK);
+    }
+    close(ES_FD_EXPERT);
+    x->register_proc = (PEXPERTREGISTERPROC)dlsym(x->module, EXPERTENTRY_REGISTER);
+    x->configure_proc = (PEXPERTCONFIGPROC)dlsym(x->module, EXPERTENTRY_CONFIGURE);
+    x->run_proc = (PEXPERTRUNPROC)dlsym(x->module, EXPERTENTRY_RUN);
+    if (!x->register_proc || !x->run_proc) {
+        send_failure(NMERR_LOAD_EXPERT_FAILED,
+                     !x->register_proc ? "no Register entry point" : "no Run entry point");
+        _exit(ES_WORKER_EXIT_OK);
+    }
+}
+
+static ProtobufCBinaryData fixed_text(const char *field, size_t size)
+{
+    ProtobufCBinaryData b = {strnlen(field, size), (uint8_t *)field};
+    return b;
+}
+
+static void register_expert(const struct expert *x, const char *display_name)
+{
+    EXPERTENUMINFO info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.szDllName, sizeof info.szDllName, "%s", display_name);
+    info.hModule = x->module;
+    info.pRegisterProc = x->register_proc;
+    info.pConfigProc = x->configure_proc;
+    info.pRunProc = x->run_proc;
+    if (!x->register_proc(&info)) {
+        send_failure(NMERR_EXPERT_REPORT_FAILED, "Register returned FALSE");
+        _exit(ES_WORKER_EXIT_OK);
+    }
+    Es__Registered reg = ES__REGISTERED__INIT;
+    reg.name = fixed_text(info.szName, sizeof info.szName);
+    reg.vendor = fixed_text(info.szVendor, sizeof info.szVendor);
+    reg.description = fixed_text(info.szDescription, sizeof info.szDescription);
+    reg.version = info.Version;
+    reg.flags = info.Flags;
+    reg.has_configure = x->configure_proc != NULL;
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_REGISTERED;
+    msg.registered = &reg;
+    send_or_die(&msg);
+}
+
+static void fill_startup_info(const Es__StartupInfo *in, EXPERTSTARTUPINFO *out)
+{
+    memset(out, 0, sizeof *out);
+    /* Any non-NULL value: there is one capture per run, and no Get* common
+     * function takes the handle yet. */
+    out->hCapture = (HCAPTURE)(uintptr_t)1;
+    out->dwFrameNumber = INVALID_FRAME_NUMBER;
+    if (!in)
+        return;
+    size_t len = in->capture_file.len < sizeof out->szCaptureFile - 1 ? in->capture_file.len
+                                                                      : sizeof out->szCaptureFile - 1;
+    memcpy(out->szCaptureFile, in->capture_file.data, len);
+    out->dwFrameNumber = in->startup_frame;
+}
+
+static void run_expert(const struct expert *x, const Es__Command *cmd)
+{
+    EXPERTSTARTUPINFO startup;
+    fill_startup_info(cmd->startup, &startup);
+    DWORD flags = cmd->startup ? cmd->startup->startup_flags : 0;
+    PEXPERTCONFIG config = NULL;
+    if (cmd->has_config && cmd->config.len >= sizeof(DWORD)) {
+        config = es_nmapi_heap_copy(cmd->config.data, cmd->config.len);
+        if (!config)
+            die_setup("no room in the heap for the stored configuration");
+    }
+
+    HEXPERTKEY key = es_nmapi_begin_call(&startup);
+    BOOL result = x->run_proc(key, config, &startup, flags, NULL);
+    es_nmapi_end_call();
+
+    Es__Finished finished = ES__FINISHED__INIT;
+    finished.entry = ES__ENTRY__ENTRY_RUN;
+    finished.result = result != FALSE;
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_FINISHED;
+    msg.finished = &finished;
+    send_or_die(&msg);
+}
+
+int main(int argc, char **argv)
+{
+    const char *display_name = argc > 1 ? argv[1] : "expert";
+    char why[256];
+
+    attach_segments();
+    if (es_confine_before_load(why, sizeof why) != 0)
+        die_setup(why);
+
+    Es__Hello hello = ES__HELLO__INIT;
+    hello.protocol_version = ES_PROTOCOL_VERSION;
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_HELLO;
+    msg.hello = &hello;
+    send_or_die(&msg);
+
+    Es__Command *cmd = expect_command();
+    if (cmd->entry != ES__ENTRY__ENTRY_REGISTER)
+        _exit(ES_WORKER_EXIT_PROTOCOL);
+    es__command__free_unpacked(cmd, NULL);
+
+    struct expert x = {0};
+    load_expert(&x);
+    register_expert(&x, display_name);
+
+    cmd = expect_command();
+    switch (cmd->entry) {
+    case ES__ENTRY__ENTRY_QUIT:
+        break;
+    case ES__ENTRY__ENTRY_RUN:
+        run_expert(&x, cmd);
+        break;
+    default:
+        _exit(ES_WORKER_EXIT_PROTOCOL);
+    }
+    es__command__free_unpacked(cmd, NULL);
+    /* _exit, not exit: the expert's destructors and atexit handlers must not
+     * get a last word after Finished.  What it printed is still flushed, for
+     * the tail the broker keeps of its output. */
+    fflush(NULL);
+    _exit(ES_WORKER_EXIT_OK);
+}

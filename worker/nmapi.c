@@ -1,2 +1,474 @@
-/* placeholder, being written */
-typedef int es_placeholder_unit;
+/*
+ * nmapi.c - the eight Expert* helpers, as libnmapi.so exports them.
+ *
+ * They run inside the worker, in the expert's own process, so nothing here is
+ * trusted by the broker: what they send is validated on arrival.  Their job
+ * is to be faithful to the reference and fast: ExpertGetFrame and the memory
+ * helpers make no system call; ExpertSubmitEvent and ExpertIndicateStatus
+ * make exactly one (a blocking send on the control socket).
+ *
+ * Helpers are not thread-safe: NetMon ran each expert's Run on one thread and
+ * expects the helpers to be called from it.
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "channel.h"
+#include "framestore.h"
+#include "heap.h"
+#include "heapseg.h"
+#include "netmon.h"
+#include "nmapi_internal.h"
+#include "wire.h"
+
+#define NMAPI_EXPORT __attribute__((visibility("default")))
+
+/* The key handed to an entry point.  A helper accepts only the key of the
+ * call in progress: keys may differ between calls and must not be cached. */
+struct expert_key {
+    uint32_t generation;
+};
+
+static struct {
+    int control_fd;
+    struct es_heap_control *control;
+    struct es_heap *heap;
+    const struct es_store_header *store;
+    uint32_t frame_count;
+    struct expert_key key;
+    bool in_call;
+    EXPERTSTARTUPINFO startup;
+} g = {.control_fd = -1};
+
+/* ------------------------------------------------------------------ setup */
+
+bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const void *store,
+                     size_t store_size)
+{
+    (void)store_size;   /* checked by the worker before it gets here */
+    if (heap_size < ES_HEAP_CONTROL_SIZE)
+        return false;
+    g.control_fd = control_fd;
+    g.control = heap_segment;
+    g.heap = es_heap_init((char *)heap_segment + ES_HEAP_CONTROL_SIZE, heap_size - ES_HEAP_CONTROL_SIZE);
+    if (!g.heap)
+        return false;
+    g.control->last_frame = UINT64_MAX;
+    g.store = store;
+    g.frame_count = store ? g.store->frame_count : 0;
+    return true;
+}
+
+HEXPERTKEY es_nmapi_begin_call(const EXPERTSTARTUPINFO *startup)
+{
+    g.key.generation++;
+    g.in_call = true;
+    if (startup)
+        g.startup = *startup;
+    else
+        memset(&g.startup, 0, sizeof g.startup);
+    return &g.key;
+}
+
+void es_nmapi_end_call(void)
+{
+    g.in_call = false;
+}
+
+uint32_t es_nmapi_frame_count(void)
+{
+    return g.frame_count;
+}
+
+static void publish_heap_counters(void)
+{
+    struct es_heap_stats stats;
+    es_heap_stats(g.heap, &stats);
+    g.control->bytes_in_use = stats.bytes_in_use;
+    g.control->blocks_in_use = stats.blocks_in_use;
+    g.control->peak_bytes = stats.peak_bytes;
+}
+
+void *es_nmapi_heap_copy(const void *bytes, size_t len)
+{
+    enum es_heap_status status;
+    void *block = es_heap_alloc(g.heap, len, &status);
+    if (block) {
+        memcpy(block, bytes, len);
+        publish_heap_counters();
+    }
+    return block;
+}
+
+/* ------------------------------------------------------------------ checks */
+
+/* Common entry of every helper: counts the call and answers whether the
+ * expert may go on.  Returns NMERR_SUCCESS, NMERR_EXPERT_TERMINATE or
+ * NMERR_INVALID_PARAMETER (not the key of the call in progress). */
+static DWORD enter_helper(HEXPERTKEY key)
+{
+    if (!g.control)
+        return NMERR_NOT_INITIALIZED;
+    g.control->helper_calls++;
+    /* The broker sets the word from another process; a relaxed atomic load
+     * is enough to see it eventually and costs nothing more than a load. */
+    if (atomic_load_explicit((_Atomic uint32_t *)&g.control->terminate, memory_order_relaxed))
+        return NMERR_EXPERT_TERMINATE;
+    if (!g.in_call || key != &g.key)
+        return NMERR_INVALID_PARAMETER;
+    return NMERR_SUCCESS;
+}
+
+static DWORD heap_error(enum es_heap_status status)
+{
+    switch (status) {
+    case ES_HEAP_OK:
+        return NMERR_SUCCESS;
+    case ES_HEAP_NO_MEMORY:
+    case ES_HEAP_TOO_LARGE:
+        return NMERR_OUT_OF_MEMORY;
+    case ES_HEAP_BAD_POINTER:
+        return NMERR_INVALID_PARAMETER;
+    case ES_HEAP_CORRUPT:
+        break;
+    }
+    return NMERR_INTERNAL_EXCEPTION;
+}
+
+/* ------------------------------------------------------------------ frames */
+
+/* The next frame from `from` in direction `step` (+1 or -1) that passes the
+ * display filter when `deferred`; -1 if there is none. */
+static int64_t next_frame(int64_t from, int step, bool deferred)
+{
+    for (int64_t n = from; n >= 0 && n < (int64_t)g.frame_count; n += step) {
+        if (!deferred || es_store_passes_filter(g.store, (uint32_t)n))
+            return n;
+    }
+    return -1;
+}
+
+NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction, DWORD RequestFlags,
+                                         DWORD RequestedFrameNumber, HFILTER hFilter,
+                                         LPEXPERTFRAMEDESCRIPTOR pEFrameDescriptor)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS)
+        return err;
+    if (!pEFrameDescriptor)
+        return NMERR_INVALID_PARAMETER;
+    /* No filter objects can be created in this host yet, so any handle is
+     * one the expert made up. */
+    if (hFilter)
+        return NMERR_INVALID_HFILTER;
+
+    bool deferred = (RequestFlags & FLAGS_DEFER_TO_UI_FILTER) != 0;
+    bool from_edge = RequestedFrameNumber == INVALID_FRAME_NUMBER;
+    int64_t n;
+    switch (Direction) {
+    case GET_SPECIFIED_FRAME:
+        if (from_edge || RequestedFrameNumber >= g.frame_count)
+            return NMERR_FRAME_NOT_FOUND;
+        n = RequestedFrameNumber;
+        if (deferred && !es_store_passes_filter(g.store, (uint32_t)n))
+            return NMERR_FRAME_FAILED_FILTER;
+        break;
+    case GET_FRAME_NEXT_FORWARD:
+        n = next_frame(from_edge ? 0 : (int64_t)RequestedFrameNumber + 1, +1, deferred);
+        break;
+    case GET_FRAME_NEXT_BACKWARD:
+        if (from_edge)
+            n = next_frame((int64_t)g.frame_count - 1, -1, deferred);
+        else if (RequestedFrameNumber > g.frame_count)
+            n = next_frame((int64_t)g.frame_count - 1, -1, deferred);
+        else
+            n = next_frame((int64_t)RequestedFrameNumber - 1, -1, deferred);
+        break;
+    default:
+        return NMERR_INVALID_PARAMETER;
+    }
+    if (n < 0)
+        return NMERR_NO_MORE_FRAMES;
+
+    const FRAME *frame = es_store_frame(g.store, (uint32_t)n);
+    pEFrameDescriptor->FrameNumber = (DWORD)n;
+    pEFrameDescriptor->hFrame = (HFRAME)(uintptr_t)frame;
+    pEFrameDescriptor->pFrame = (ULPFRAME)frame;
+    pEFrameDescriptor->lpRecognizeDataTable = NULL;
+    pEFrameDescriptor->lpPropertyTable = NULL;
+    g.control->frames_read++;
+    g.control->last_frame = (uint64_t)n;
+    return NMERR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+static void set_error(DWORD *pError, DWORD err)
+{
+    if (pError)
+        *pError = err;
+}
+
+NMAPI_EXPORT LPVOID WINAPI ExpertAllocMemory(HEXPERTKEY hExpertKey, SIZE_T nBytes, DWORD *pError)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS) {
+        set_error(pError, err);
+        return NULL;
+    }
+    enum es_heap_status status;
+    void *block = es_heap_alloc(g.heap, nBytes, &status);
+    if (!block) {
+        g.control->alloc_failures++;
+        set_error(pError, heap_error(status));
+        return NULL;
+    }
+    publish_heap_counters();
+    set_error(pError, NMERR_SUCCESS);
+    return block;
+}
+
+NMAPI_EXPORT LPVOID WINAPI ExpertReallocMemory(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory,
+                                               SIZE_T nBytes, DWORD *pError)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS) {
+        set_error(pError, err);
+        return NULL;
+    }
+    enum es_heap_status status;
+    void *block = es_heap_realloc(g.heap, pOriginalMemory, nBytes, &status);
+    if (!block) {
+        g.control->alloc_failures++;
+        set_error(pError, heap_error(status));
+        return NULL;
+    }
+    publish_heap_counters();
+    set_error(pError, NMERR_SUCCESS);
+    return block;
+}
+
+NMAPI_EXPORT DWORD WINAPI ExpertFreeMemory(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS)
+        return err;
+    enum es_heap_status status = es_heap_free(g.heap, pOriginalMemory);
+    publish_heap_counters();
+    return heap_error(status);
+}
+
+NMAPI_EXPORT SIZE_T WINAPI ExpertMemorySize(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory)
+{
+    if (enter_helper(hExpertKey) != NMERR_SUCCESS)
+        return 0;
+    return es_heap_block_size(g.heap, pOriginalMemory);
+}
+
+/* ------------------------------------------------------------------ messages */
+
+/* A bounded view of an expert's C string: at most `cap` bytes are read, so a
+ * string without a terminator costs at most cap+1 bytes of reading. */
+static ProtobufCBinaryData bounded_text(const char *s, size_t cap, bool *truncated)
+{
+    ProtobufCBinaryData b = {0, NULL};
+    if (!s)
+        return b;
+    size_t len = strnlen(s, cap + 1);
+    if (len > cap) {
+        len = cap;
+        *truncated = true;
+    }
+    b.len = len;
+    b.data = (uint8_t *)s;
+    return b;
+}
+
+static void set_text(protobuf_c_boolean *has, ProtobufCBinaryData *field, const char *s, size_t cap,
+                     bool *truncated)
+{
+    *has = s != NULL;
+    *field = bounded_text(s, cap, truncated);
+}
+
+static void set_unsigned(Es__Column *c, uint64_t v)
+{
+    c->has_unsigned_value = true;
+    c->unsigned_value = v;
+}
+
+static void set_signed(Es__Column *c, int64_t v)
+{
+    c->has_signed_value = true;
+    c->signed_value = v;
+}
+
+static void set_double(Es__Column *c, double v)
+{
+    c->has_double_value = true;
+    c->double_value = v;
+}
+
+static void column_to_message(const NMCOLUMNINFO *in, Es__Column *out, bool *truncated)
+{
+    es__column__init(out);
+    out->name = bounded_text(in->szColumnName, ES_MAX_NAME_TEXT, truncated);
+    const NMCOLUMNVARIANT *v = &in->VariantData;
+    out->type = (uint32_t)v->Type;
+    switch (v->Type) {
+    case NMCOLUMNTYPE_UINT8:
+        set_unsigned(out, v->Value.Uint8Val);
+        break;
+    case NMCOLUMNTYPE_SINT8:
+        set_signed(out, (signed char)v->Value.Sint8Val);
+        break;
+    case NMCOLUMNTYPE_UINT16:
+        set_unsigned(out, v->Value.Uint16Val);
+        break;
+    case NMCOLUMNTYPE_SINT16:
+        set_signed(out, v->Value.Sint16Val);
+        break;
+    case NMCOLUMNTYPE_UINT32:
+        set_unsigned(out, v->Value.Uint32Val);
+        break;
+    case NMCOLUMNTYPE_SINT32:
+        set_signed(out, v->Value.Sint32Val);
+        break;
+    case NMCOLUMNTYPE_FLOAT64:
+        set_double(out, v->Value.Float64Val);
+        break;
+    case NMCOLUMNTYPE_FRAME:
+        set_unsigned(out, v->Value.FrameVal);
+        break;
+    case NMCOLUMNTYPE_YESNO:
+        set_unsigned(out, v->Value.YesNoVal != 0);
+        break;
+    case NMCOLUMNTYPE_ONOFF:
+        set_unsigned(out, v->Value.OnOffVal != 0);
+        break;
+    case NMCOLUMNTYPE_TRUEFALSE:
+        set_unsigned(out, v->Value.TrueFalseVal != 0);
+        break;
+    case NMCOLUMNTYPE_MACADDR:
+        out->has_bytes_value = true;
+        out->bytes_value.len = MAC_ADDRESS_SIZE;
+        out->bytes_value.data = (uint8_t *)v->Value.MACAddrVal;
+        break;
+    case NMCOLUMNTYPE_IPXADDR:
+        out->has_bytes_value = true;
+        out->bytes_value.len = sizeof v->Value.IPXAddrVal;
+        out->bytes_value.data = (uint8_t *)&v->Value.IPXAddrVal;
+        break;
+    case NMCOLUMNTYPE_IPADDR:
+        set_unsigned(out, v->Value.IPAddrVal);
+        break;
+    case NMCOLUMNTYPE_VARTIME:
+        set_double(out, v->Value.VarTimeVal);
+        break;
+    case NMCOLUMNTYPE_STRING:
+        out->has_bytes_value = v->Value.pStringVal != NULL;
+        out->bytes_value = bounded_text(v->Value.pStringVal, ES_MAX_COLUMN_TEXT, truncated);
+        break;
+    default:
+        break;   /* an unknown type travels as its number, without a value */
+    }
+}
+
+NMAPI_EXPORT DWORD WINAPI ExpertSubmitEvent(HEXPERTKEY hExpertKey, PNMEVENTDATA pExpertEvent)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS)
+        return err;
+    if (!pExpertEvent)
+        return NMERR_INVALID_PARAMETER;
+
+    bool truncated = false;
+    Es__SystemTime time = ES__SYSTEM_TIME__INIT;
+    const SYSTEMTIME *st = &pExpertEvent->SysTime;
+    time.year = st->wYear;
+    time.month = st->wMonth;
+    time.day_of_week = st->wDayOfWeek;
+    time.day = st->wDay;
+    time.hour = st->wHour;
+    time.minute = st->wMinute;
+    time.second = st->wSecond;
+    time.milliseconds = st->wMilliseconds;
+
+    Es__Event ev = ES__EVENT__INIT;
+    ev.version = pExpertEvent->Version;
+    ev.ident = pExpertEvent->EventIdent;
+    ev.flags = pExpertEvent->Flags;
+    ev.severity = pExpertEvent->Severity;
+    set_text(&ev.has_source_name, &ev.source_name, pExpertEvent->szSourceName, ES_MAX_NAME_TEXT, &truncated);
+    set_text(&ev.has_event_name, &ev.event_name, pExpertEvent->szEventName, ES_MAX_NAME_TEXT, &truncated);
+    set_text(&ev.has_description, &ev.description, pExpertEvent->szDescription, ES_MAX_LONG_TEXT,
+             &truncated);
+    set_text(&ev.has_machine, &ev.machine, pExpertEvent->szMachine, ES_MAX_NAME_TEXT, &truncated);
+    set_text(&ev.has_justification, &ev.justification, pExpertEvent->Justification, ES_MAX_LONG_TEXT,
+             &truncated);
+    ev.time = &time;
+    ev.frames_read = (uint32_t)(g.control->frames_read > UINT32_MAX ? UINT32_MAX : g.control->frames_read);
+
+    /* NumColumns is a BYTE, so at most 255 columns live on this stack. */
+    Es__Column columns[UINT8_MAX];
+    Es__Column *column_ptrs[UINT8_MAX];
+    size_t n = pExpertEvent->NumColumns;
+    for (size_t i = 0; i < n; i++) {
+        column_to_message(&pExpertEvent->Column[i], &columns[i], &truncated);
+        column_ptrs[i] = &columns[i];
+    }
+    ev.columns = column_ptrs;
+
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_EVENT;
+    msg.event = &ev;
+    /* Within the per-string limits an event can still be too large for one
+     * datagram (255 long columns); then columns are cut from the end. */
+    for (;;) {
+        ev.n_columns = n;
+        ev.truncated = truncated;
+        if (es__worker_message__get_packed_size(&msg) <= ES_MAX_MESSAGE)
+            break;
+        n--;
+        truncated = true;
+    }
+    if (es_channel_send(g.control_fd, &msg) != 0)
+        return NMERR_EXPERT_TERMINATE;   /* the broker is gone: nothing left to report to */
+    return NMERR_SUCCESS;
+}
+
+NMAPI_EXPORT DWORD WINAPI ExpertIndicateStatus(HEXPERTKEY hExpertKey, EXPERTSTATUSENUMERATION Status,
+                                               DWORD SubStatus, const char *szText, LONG PercentDone)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS)
+        return err;
+    bool truncated = false;
+    Es__Status status = ES__STATUS__INIT;
+    status.status = (uint32_t)Status;
+    status.sub_status = SubStatus;
+    set_text(&status.has_text, &status.text, szText, EXPERTSTRINGLENGTH - 1, &truncated);
+    /* The reference ignores values above 99: the host sets 100 itself. */
+    if (PercentDone >= 0 && PercentDone <= 99) {
+        status.has_percent = true;
+        status.percent = PercentDone;
+    }
+
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_STATUS;
+    msg.status = &status;
+    if (es_channel_send(g.control_fd, &msg) != 0)
+        return NMERR_EXPERT_TERMINATE;
+    return NMERR_SUCCESS;
+}
+
+NMAPI_EXPORT DWORD WINAPI ExpertGetStartupInfo(HEXPERTKEY hExpertKey, PEXPERTSTARTUPINFO pExpertStartupInfo)
+{
+    DWORD err = enter_helper(hExpertKey);
+    if (err != NMERR_SUCCESS)
+        return err;
+    if (!pExpertStartupInfo)
+        return NMERR_INVALID_PARAMETER;
+    *pExpertStartupInfo = g.startup;
+    return NMERR_SUCCESS;
+}

@@ -1,2 +1,0 @@
-/* placeholder, being written */
-typedef int es_placeholder_unit;

@@ -1,0 +1,298 @@
+/*
+ * run.c - es_run and es_list: check the inputs, build the frame store, hand
+ * the experts to the supervisor, report, and decide the exit status.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "capture.h"
+#include "expertfile.h"
+#include "heapseg.h"
+#include "netmon.h"
+#include "output.h"
+#include "supervisor.h"
+
+static FILE *diagnostics_of(FILE *f)
+{
+    return f ? f : stderr;
+}
+
+const char *es_default_worker_path(void)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("ES_WORKER");
+    if (env && *env)
+        return env;
+    /* In a build tree the worker sits in ../worker next to broker/. */
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) {
+        self[len] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            int n = snprintf(path, sizeof path, "%s/../worker/expert-worker", self);
+            if (n > 0 && (size_t)n < sizeof path && access(path, X_OK) == 0)
+                return path;
+        }
+    }
+    return ES_WORKER_PATH;
+}
+
+/* Opens every expert file.  All are checked, so that one run names every
+ * unusable file at once; returns false if any was refused. */
+static bool open_experts(const char *const *paths, size_t count, int *fds, FILE *diag)
+{
+    bool all = true;
+    for (size_t i = 0; i < count; i++) {
+        char why[256];
+        fds[i] = es_expert_file_open(paths[i], why, sizeof why);
+        if (fds[i] < 0) {
+            fprintf(diag, "expert-broker: %s: %s\n", paths[i], why);
+            all = false;
+        }
+    }
+    return all;
+}
+
+static void close_all(int *fds, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* One line per expert that could not be used, naming its file. */
+static void report_load_failures(const struct es_outcome *outcomes, size_t count, FILE *diag)
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct es_outcome *o = &outcomes[i];
+        if (o->kind == ES_OUTCOME_LOAD_FAILED)
+            fprintf(diag, "expert-broker: %s: cannot load the expert: %s\n", o->expert_path, o->detail);
+        else if (o->kind == ES_OUTCOME_REGISTER_FAILED)
+            fprintf(diag, "expert-broker: %s: Register failed: %s\n", o->expert_path, o->detail);
+        else if (o->kind == ES_OUTCOME_NOT_RUN)
+            fprintf(diag, "expert-broker: %s: not run: %s\n", o->expert_path, o->detail);
+    }
+}
+
+static enum es_exit exit_status_of(const struct es_outcome *outcomes, size_t count)
+{
+    enum es_exit status = ES_EXIT_OK;
+    for (size_t i = 0; i < count; i++) {
+        enum es_outcome_kind k = outcomes[i].kind;
+        if (k == ES_OUTCOME_NOT_RUN)
+            return ES_EXIT_INTERNAL;
+        if (es_outcome_is_load_failure(k))
+            status = ES_EXIT_EXPERT_FILE;
+        else if (k != ES_OUTCOME_DONE && status == ES_EXIT_OK)
+            status = ES_EXIT_EXPERT_FAILED;
+    }
+    return status;
+}
+
+static struct es_outcome *new_outcomes(const char *const *paths, size_t count)
+{
+    struct es_outcome *outcomes = calloc(count ? count : 1, sizeof *outcomes);
+    if (outcomes)
+        for (size_t i = 0; i < count; i++)
+            es_outcome_init(&outcomes[i], i, paths[i]);
+    return outcomes;
+}
+
+static const char *capture_error_words(enum es_capture_error e)
+{
+    return e == ES_CAPTURE_BAD_FILTER ? "bad filter" : NULL;
+}
+
+enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *result)
+{
+    FILE *diag = diagnostics_of(opt->diagnostics);
+    memset(result, 0, sizeof *result);
+    size_t count = opt->expert_count;
+    int *fds = calloc(count ? count : 1, sizeof *fds);
+    struct es_outcome *outcomes = new_outcomes(opt->experts, count);
+    if (!fds || !outcomes) {
+        fprintf(diag, "expert-broker: out of memory\n");
+        free(fds);
+        free(outcomes);
+        return result->exit_code = ES_EXIT_INTERNAL;
+    }
+
+    enum es_exit status = ES_EXIT_OK;
+    struct es_capture capture = {.fd = -1};
+    struct es_output *output = NULL;
+    if (!open_experts(opt->experts, count, fds, diag)) {
+        status = ES_EXIT_EXPERT_FILE;
+        goto out;
+    }
+
+    char why[512];
+    struct es_capture_options copt = {.filter = opt->filter, .allow_truncated = opt->allow_truncated};
+    enum es_capture_error cerr = es_capture_load(opt->capture_path, &copt, &capture, why, sizeof why);
+    if (cerr != ES_CAPTURE_OK) {
+        const char *what = capture_error_words(cerr);
+        if (what)
+            fprintf(diag, "expert-broker: %s: %s: %s\n", opt->filter, what, why);
+        else
+            fprintf(diag, "expert-broker: %s: %s\n", opt->capture_path, why);
+        status = cerr == ES_CAPTURE_RESOURCE ? ES_EXIT_INTERNAL : ES_EXIT_CAPTURE;
+        goto out;
+    }
+    if (capture.truncated)
+        fprintf(diag, "expert-broker: %s: damaged; analysing the %u intact frames\n", opt->capture_path,
+                capture.frame_count);
+
+    output = es_output_new(opt->json);
+    if (!output) {
+        fprintf(diag, "expert-broker: out of memory\n");
+        status = ES_EXIT_INTERNAL;
+        goto out;
+    }
+    uint64_t quota = opt->heap_quota ? opt->heap_quota : ES_DEFAULT_HEAP_QUOTA;
+    unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
+    struct es_run_info info = {
+        .capture_path = opt->capture_path,
+        .frame_count = capture.frame_count,
+        .link_type = capture.link_type,
+        .filter = opt->filter,
+        .heap_quota = quota,
+        .jobs = jobs,
+        .expert_count = count,
+    };
+    if (opt->json && es_output_run(output, &info) != 0)
+        goto write_failed;
+
+    Es__StartupInfo startup = ES__STARTUP_INFO__INIT;
+    startup.capture_file.data = (uint8_t *)opt->capture_path;
+    startup.capture_file.len = strlen(opt->capture_path);
+    startup.frame_count = capture.frame_count;
+    startup.startup_frame = INVALID_FRAME_NUMBER;
+    struct es_supervise_config cfg = {
+        .mode = ES_SUPERVISE_RUN,
+        .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
+        .count = count,
+        .expert_paths = opt->experts,
+        .expert_fds = fds,
+        .heap_quota = quota,
+        .jobs = jobs,
+        .frames_fd = capture.fd,
+        .startup = &startup,
+        .output = opt->json ? output : NULL,
+    };
+    if (es_supervise(&cfg, outcomes, NULL) != 0)
+        goto write_failed;
+
+    report_load_failures(outcomes, count, diag);
+    if (opt->table) {
+        const struct es_outcome **list = calloc(count ? count : 1, sizeof *list);
+        if (list) {
+            for (size_t i = 0; i < count; i++)
+                list[i] = &outcomes[i];
+            es_output_table(diag, list, count);
+            free(list);
+        }
+    }
+    status = exit_status_of(outcomes, count);
+    result->outcomes = outcomes;
+    result->count = count;
+    outcomes = NULL;
+    goto out;
+
+write_failed:
+    fprintf(diag, "expert-broker: cannot write the results: %s\n", strerror(errno));
+    status = ES_EXIT_INTERNAL;
+out:
+    close_all(fds, count);
+    free(fds);
+    if (outcomes) {
+        for (size_t i = 0; i < count; i++)
+            es_outcome_free(&outcomes[i]);
+        free(outcomes);
+    }
+    es_output_free(output);
+    es_capture_close(&capture);
+    return result->exit_code = status;
+}
+
+void es_run_result_free(struct es_run_result *result)
+{
+    for (size_t i = 0; i < result->count; i++)
+        es_outcome_free(&result->outcomes[i]);
+    free(result->outcomes);
+    result->outcomes = NULL;
+    result->count = 0;
+}
+
+enum es_exit es_list(const struct es_list_options *opt)
+{
+    FILE *diag = diagnostics_of(opt->diagnostics);
+    size_t count = opt->expert_count;
+    int *fds = calloc(count ? count : 1, sizeof *fds);
+    struct es_outcome *outcomes = new_outcomes(opt->experts, count);
+    struct es_registration *regs = calloc(count ? count : 1, sizeof *regs);
+    enum es_exit status = ES_EXIT_OK;
+    if (!fds || !outcomes || !regs) {
+        fprintf(diag, "expert-broker: out of memory\n");
+        status = ES_EXIT_INTERNAL;
+        goto out;
+    }
+    if (!open_experts(opt->experts, count, fds, diag)) {
+        status = ES_EXIT_EXPERT_FILE;
+        goto out;
+    }
+    struct es_supervise_config cfg = {
+        .mode = ES_SUPERVISE_LIST,
+        .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
+        .count = count,
+        .expert_paths = opt->experts,
+        .expert_fds = fds,
+        .heap_quota = ES_HEAP_MIN_SIZE * 16,
+        .jobs = default_jobs(),
+        .frames_fd = -1,
+    };
+    if (es_supervise(&cfg, outcomes, regs) != 0) {
+        status = ES_EXIT_INTERNAL;
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!regs[i].present)
+            continue;
+        struct es_expert_ref who = {i, opt->experts[i], outcomes[i].expert_name};
+        if (es_output_registration(opt->out, &who, &regs[i].msg, opt->json) != 0) {
+            fprintf(diag, "expert-broker: cannot write the listing: %s\n", strerror(errno));
+            status = ES_EXIT_INTERNAL;
+            goto out;
+        }
+    }
+    report_load_failures(outcomes, count, diag);
+    for (size_t i = 0; i < count; i++) {
+        if (!regs[i].present && !es_outcome_is_load_failure(outcomes[i].kind) &&
+            outcomes[i].kind != ES_OUTCOME_NOT_RUN)
+            fprintf(diag, "expert-broker: %s: the worker ended before registering: %s\n",
+                    opt->experts[i], outcomes[i].detail);
+    }
+    status = exit_status_of(outcomes, count);
+out:
+    if (fds)
+        close_all(fds, count);
+    free(fds);
+    if (outcomes)
+        for (size_t i = 0; i < count; i++)
+            es_outcome_free(&outcomes[i]);
+    free(outcomes);
+    free(regs);
+    return status;
+}

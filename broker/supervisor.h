@@ -1,0 +1,55 @@
+/*
+ * supervisor.h - the broker's event loop: start workers up to --jobs at a
+ * time, talk the control protocol with each, watch each through its pidfd,
+ * and establish how each one ended.
+ *
+ * The loop never blocks on a worker: every socket and pipe is non-blocking,
+ * and a worker that misbehaves is killed, not waited for.
+ */
+#ifndef ES_SUPERVISOR_H
+#define ES_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "expert.pb-c.h"
+#include "netmon.h"
+#include "outcome.h"
+#include "output.h"
+
+/* What `list` keeps of a registration: the message with its own copies. */
+struct es_registration {
+    bool present;
+    Es__Registered msg;
+    uint8_t name[EXPERTSTRINGLENGTH], vendor[EXPERTSTRINGLENGTH], description[EXPERTSTRINGLENGTH];
+};
+
+enum es_supervise_mode {
+    ES_SUPERVISE_RUN,     /* Register, then Run */
+    ES_SUPERVISE_LIST,    /* Register, then quit */
+};
+
+struct es_supervise_config {
+    enum es_supervise_mode mode;
+    const char *worker_path;
+    size_t count;
+    const char *const *expert_paths;
+    int *expert_fds;                  /* opened by the caller; taken over and closed */
+    uint64_t heap_quota;
+    unsigned jobs;
+    int frames_fd;                    /* the sealed frame store; -1 for list */
+    const Es__StartupInfo *startup;   /* for Run */
+    struct es_output *output;         /* events and outcomes are written as they happen; may be NULL */
+};
+
+/*
+ * Runs every expert to its end.  outcomes[i] (and, for list, registrations[i])
+ * are filled for each expert.  Returns 0, or -1 if writing the output failed
+ * (errno set): then every worker has been killed and the run is over.
+ */
+int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outcomes,
+                 struct es_registration *registrations);
+
+#endif

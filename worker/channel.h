@@ -1,0 +1,22 @@
+/*
+ * channel.h - the worker's end of the control socket: one protobuf-c message
+ * per SOCK_SEQPACKET datagram, sent blocking so that a flood of events is
+ * slowed down by the broker instead of piling up in the worker.
+ */
+#ifndef ES_CHANNEL_H
+#define ES_CHANNEL_H
+
+#include "expert.pb-c.h"
+
+/* Exported by libnmapi.so for expert-worker, which shares its buffer. */
+#define ES_CHANNEL_EXPORT __attribute__((visibility("default")))
+
+/* Packs and sends one message.  Returns 0, or -1 with errno set (EMSGSIZE if
+ * it packs to more than ES_MAX_MESSAGE, EPIPE if the broker is gone). */
+ES_CHANNEL_EXPORT int es_channel_send(int fd, const Es__WorkerMessage *msg);
+
+/* Receives and unpacks one command; NULL with errno set on failure (0 when
+ * the broker closed the socket).  Free with es__command__free_unpacked. */
+ES_CHANNEL_EXPORT Es__Command *es_channel_recv_command(int fd);
+
+#endif
