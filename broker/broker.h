@@ -23,6 +23,22 @@ enum es_exit {
     ES_EXIT_CAPTURE = 3,       /* the capture cannot be used */
     ES_EXIT_EXPERT_FILE = 4,   /* an expert cannot be used: missing, not ELF, no Register/Run, Register failed */
     ES_EXIT_INTERNAL = 5,      /* the broker itself failed: memory, fork, writing the output */
+    ES_EXIT_SANDBOX = 6,       /* a layer demanded with --require is not available */
+    /* 128 + N: the run was interrupted by signal N (SIGINT, SIGTERM); every
+     * outcome was still written. */
+};
+
+#define ES_DEFAULT_GRACE_SECONDS 2.0
+#define ES_DEFAULT_EXTRA_MEMORY (1024ull * 1024 * 1024)
+
+/* How workers are confined; shared by run and list. */
+struct es_sandbox_options {
+    uint32_t disabled_layers;     /* ES_LAYER_* switched off (--disable) */
+    uint32_t required_layers;     /* ES_LAYER_* that must be in place (--require) */
+    const char *user;             /* --user: who workers run as when the broker is root;
+                                     NULL = "nobody" */
+    uint64_t cpu_seconds;         /* --cpu-time; 0 = no limit */
+    uint64_t extra_memory;        /* address space beyond heap and frames; 0 = default */
 };
 
 struct es_run_options {
@@ -37,6 +53,10 @@ struct es_run_options {
     FILE *json;                   /* JSON Lines destination, or NULL */
     FILE *diagnostics;            /* one-line errors and the table; NULL = stderr */
     bool table;                   /* print the human table at the end */
+    struct es_sandbox_options sandbox;
+    double timeout_seconds;       /* --timeout, per expert; 0 = none */
+    double grace_seconds;         /* --grace; < 0 = ES_DEFAULT_GRACE_SECONDS */
+    bool handle_signals;          /* SIGINT/SIGTERM stop the experts gracefully */
 };
 
 struct es_run_result {
@@ -61,7 +81,13 @@ struct es_list_options {
     bool json;
     FILE *out;
     FILE *diagnostics;
+    struct es_sandbox_options sandbox;
 };
+
+/* "seccomp" -> ES_LAYER_SECCOMP; 0 for an unknown name.  Names: rlimits,
+ * user, namespaces, landlock, seccomp. */
+uint32_t es_layer_from_name(const char *name);
+const char *es_layer_name(uint32_t layer);
 
 /* Loads each expert in a worker, calls Register, prints what it said. */
 enum es_exit es_list(const struct es_list_options *opt);

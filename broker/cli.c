@@ -40,11 +40,26 @@ static const char usage_text[] =
     "  -f, --filter EXPR      display filter in tcpdump syntax, applied by\n"
     "                         ExpertGetFrame with FLAGS_DEFER_TO_UI_FILTER\n"
     "      --allow-truncated  analyse the intact frames of a damaged capture\n"
+    "  -t, --timeout SECONDS  stop an expert that runs longer (wall clock)\n"
+    "      --grace SECONDS    after asking an expert to stop (timeout, Ctrl-C),\n"
+    "                         kill it if it has not returned (default 2)\n"
+    "      --cpu-time SECONDS stop an expert that uses more CPU time\n"
     "      --no-table         do not print the summary table on stderr\n"
     "  -q, --quiet            print neither table nor progress on stderr\n"
     "\n"
     "Options of list:\n"
     "      --json             one JSON object per expert instead of text\n"
+    "\n"
+    "Sandbox options (run and list):\n"
+    "      --user NAME        user the experts run as when the broker is root\n"
+    "                         (default: nobody)\n"
+    "      --disable LAYER    switch a confinement layer off (repeatable)\n"
+    "      --require LAYER    refuse to run an expert without this layer\n"
+    "                         (repeatable); layers: rlimits, user, namespaces,\n"
+    "                         landlock, seccomp (see `expert-broker check`)\n"
+    "      --extra-memory SIZE address space an expert may use besides its heap\n"
+    "                         and the capture, for malloc, stacks and libraries\n"
+    "                         (default 1G)\n"
     "\n"
     "Exit status:\n"
     "  0  every expert finished (outcome \"done\")\n"
@@ -55,6 +70,8 @@ static const char usage_text[] =
     "  4  an expert file cannot be used (missing, not an ELF shared object,\n"
     "     no Register or Run, Register returned FALSE); wins over 1\n"
     "  5  the broker itself failed (memory, processes, writing the results)\n"
+    "  6  a layer demanded with --require is not available\n"
+    "  128+N  interrupted by signal N (130 for Ctrl-C); outcomes are still written\n"
     "\n"
     "Examples:\n"
     "  expert-broker run -r trace.pcap -e protodist.so\n"
@@ -115,7 +132,66 @@ static bool parse_jobs(const char *s, unsigned *out)
     return true;
 }
 
-enum { OPT_ALLOW_TRUNCATED = 1000, OPT_NO_TABLE, OPT_JSON };
+enum {
+    OPT_ALLOW_TRUNCATED = 1000,
+    OPT_NO_TABLE,
+    OPT_JSON,
+    OPT_GRACE,
+    OPT_CPU_TIME,
+    OPT_USER,
+    OPT_DISABLE,
+    OPT_REQUIRE,
+    OPT_EXTRA_MEMORY,
+};
+
+#define SANDBOX_OPTIONS                                                \
+    {"user", required_argument, NULL, OPT_USER},                       \
+    {"disable", required_argument, NULL, OPT_DISABLE},                 \
+    {"require", required_argument, NULL, OPT_REQUIRE},                 \
+    {"extra-memory", required_argument, NULL, OPT_EXTRA_MEMORY}
+
+/* Handles the sandbox options shared by run and list.  Returns 1 if `c`
+ * was one of them, 0 if not, -1 (after a message) if its value is bad. */
+static int sandbox_option(int c, const char *arg, struct es_sandbox_options *sb)
+{
+    uint32_t layer;
+    switch (c) {
+    case OPT_USER:
+        sb->user = arg;
+        return 1;
+    case OPT_DISABLE:
+    case OPT_REQUIRE:
+        layer = es_layer_from_name(arg);
+        if (!layer) {
+            usage_error("unknown layer '%s' (rlimits, user, namespaces, landlock, seccomp)", arg);
+            return -1;
+        }
+        if (c == OPT_DISABLE)
+            sb->disabled_layers |= layer;
+        else
+            sb->required_layers |= layer;
+        return 1;
+    case OPT_EXTRA_MEMORY:
+        if (!parse_size(arg, &sb->extra_memory) || sb->extra_memory < (16u << 20)) {
+            usage_error("--extra-memory takes a size of at least 16M, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0) || v > 1e7)
+        return false;
+    *out = v;
+    return true;
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -129,18 +205,41 @@ static int cmd_run(int argc, char **argv)
         {"allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED},
         {"no-table", no_argument, NULL, OPT_NO_TABLE},
         {"quiet", no_argument, NULL, 'q'},
+        {"timeout", required_argument, NULL, 't'},
+        {"grace", required_argument, NULL, OPT_GRACE},
+        {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
+        SANDBOX_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct es_run_options opt = {.table = true};
+    struct es_run_options opt = {.table = true, .grace_seconds = -1, .handle_signals = true};
     const char **experts = calloc((size_t)argc, sizeof *experts);
     const char *output_path = NULL;
     if (!experts)
         return ES_EXIT_INTERNAL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:e:o:j:m:f:qh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:e:o:j:m:f:t:qh", options, NULL)) != -1) {
+        int handled = sandbox_option(c, optarg, &opt.sandbox);
+        if (handled < 0)
+            return ES_EXIT_USAGE;
+        if (handled)
+            continue;
+        double seconds;
         switch (c) {
+        case 't':
+            if (!parse_seconds(optarg, &opt.timeout_seconds) || opt.timeout_seconds == 0)
+                return usage_error("--timeout takes a number of seconds above 0, not '%s'", optarg);
+            break;
+        case OPT_GRACE:
+            if (!parse_seconds(optarg, &opt.grace_seconds))
+                return usage_error("--grace takes a number of seconds, not '%s'", optarg);
+            break;
+        case OPT_CPU_TIME:
+            if (!parse_seconds(optarg, &seconds) || seconds < 1 || seconds != (double)(uint64_t)seconds)
+                return usage_error("--cpu-time takes a whole number of seconds, at least 1, not '%s'", optarg);
+            opt.sandbox.cpu_seconds = (uint64_t)seconds;
+            break;
         case 'r': opt.capture_path = optarg; break;
         case 'e': experts[opt.expert_count++] = optarg; break;
         case 'o': output_path = optarg; break;
@@ -195,14 +294,21 @@ static int cmd_list(int argc, char **argv)
 {
     static const struct option options[] = {
         {"json", no_argument, NULL, OPT_JSON},
+        SANDBOX_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct es_list_options opt = {.out = stdout};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        int handled = sandbox_option(c, optarg, &opt.sandbox);
+        if (handled < 0)
+            return ES_EXIT_USAGE;
+        if (handled)
+            continue;
         switch (c) {
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
         case OPT_JSON: opt.json = true; break;
         case 'h': fputs(usage_text, stdout); return ES_EXIT_OK;
         default: return usage_error("unknown option '%s'", argv[optind - 1]);

@@ -70,6 +70,9 @@ static int check_message(const Es__WorkerMessage *m, char *why, size_t whylen)
 {
     switch (m->body_case) {
     case ES__WORKER_MESSAGE__BODY_HELLO:
+        return check_text(m->hello->has_layer_report, &m->hello->layer_report, 1024, "layer report", why,
+                          whylen);
+    case ES__WORKER_MESSAGE__BODY_LOADED:
     case ES__WORKER_MESSAGE__BODY_FINISHED:
         return 0;
     case ES__WORKER_MESSAGE__BODY_REGISTERED: {

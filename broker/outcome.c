@@ -51,6 +51,7 @@ void es_outcome_init(struct es_outcome *o, size_t index, const char *path)
     o->exit_status = -1;
     o->last_frame = -1;
     o->percent = -1;
+    o->cpu_seconds = -1;
 }
 
 void es_outcome_free(struct es_outcome *o)

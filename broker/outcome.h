@@ -70,6 +70,21 @@ struct es_outcome {
     double elapsed_seconds;
     char detail[512];           /* one line for a person: why it ended so */
 
+    uint32_t layers;            /* ES_LAYER_* the worker put in place (from its Hello) */
+    char layer_report[512];     /* what was missing, and why */
+
+    double cpu_seconds;         /* user + system time, measured by the broker; -1 unknown */
+
+    /* violation: the system call as the kernel reported it to the broker
+     * through seccomp user notification. */
+    bool has_violation;
+    char violation_syscall[40]; /* "socket", "syscall 1234", "x32 syscall 41" */
+    char violation_arch[16];    /* "x86_64", "x86", "x32" */
+    int violation_number;
+    uint64_t violation_args[6];
+    uint64_t violation_ip;
+    char violation_path[256];   /* for calls with a path, when the broker could read it */
+
     /* The last bytes the worker wrote to its stdout and stderr (both go to
      * one pipe), at most ES_OUTPUT_TAIL of them; untrusted text. */
     char output_tail[4096];

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "netmon.h"
 #include "output.h"
 #include "supervisor.h"
+#include "wire.h"
 
 static FILE *diagnostics_of(FILE *f)
 {
@@ -41,6 +43,74 @@ const char *es_default_worker_path(void)
         }
     }
     return ES_WORKER_PATH;
+}
+
+static const struct {
+    uint32_t layer;
+    const char *name;
+} layer_names[] = {
+    {ES_LAYER_RLIMITS, "rlimits"},
+    {ES_LAYER_USER, "user"},
+    {ES_LAYER_NAMESPACES, "namespaces"},
+    {ES_LAYER_LANDLOCK, "landlock"},
+    {ES_LAYER_SECCOMP, "seccomp"},
+};
+
+uint32_t es_layer_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof layer_names / sizeof *layer_names; i++)
+        if (!strcmp(name, layer_names[i].name))
+            return layer_names[i].layer;
+    return 0;
+}
+
+const char *es_layer_name(uint32_t layer)
+{
+    for (size_t i = 0; i < sizeof layer_names / sizeof *layer_names; i++)
+        if (layer_names[i].layer == layer)
+            return layer_names[i].name;
+    return "unknown";
+}
+
+/* The worker's command line: which layers, which user, which limits. */
+struct worker_args {
+    char text[6][2][32];
+    char *argv[13];
+};
+
+static int build_worker_args(const struct es_sandbox_options *sb, uint64_t address_space,
+                             struct worker_args *wa, FILE *diag)
+{
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (geteuid() == 0 && !(sb->disabled_layers & ES_LAYER_USER)) {
+        const char *user = sb->user ? sb->user : "nobody";
+        struct passwd *pw = getpwnam(user);
+        if (!pw) {
+            fprintf(diag, "expert-broker: %s: no such user (--user)\n", user);
+            return -1;
+        }
+        if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+            fprintf(diag, "expert-broker: %s: refusing to run experts as root (--user)\n", user);
+            return -1;
+        }
+        uid = pw->pw_uid;
+        gid = pw->pw_gid;
+    }
+    const char *names[6] = {"--layers", "--require", "--uid", "--gid", "--cpu", "--address-space"};
+    unsigned long long values[6] = {
+        ES_LAYER_ALL & ~sb->disabled_layers, sb->required_layers, uid, gid, sb->cpu_seconds,
+        address_space,
+    };
+    int argc = 0;
+    for (int i = 0; i < 6; i++) {
+        snprintf(wa->text[i][0], sizeof wa->text[i][0], "%s", names[i]);
+        snprintf(wa->text[i][1], sizeof wa->text[i][1], "%llu", values[i]);
+        wa->argv[argc++] = wa->text[i][0];
+        wa->argv[argc++] = wa->text[i][1];
+    }
+    wa->argv[argc] = NULL;
+    return 0;
 }
 
 /* Opens every expert file.  All are checked, so that one run names every
@@ -88,11 +158,15 @@ static void report_load_failures(const struct es_outcome *outcomes, size_t count
     }
 }
 
-static enum es_exit exit_status_of(const struct es_outcome *outcomes, size_t count)
+static enum es_exit exit_status_of(const struct es_outcome *outcomes, size_t count, uint32_t required)
 {
     enum es_exit status = ES_EXIT_OK;
+    if (es_supervise_interrupted)
+        return (enum es_exit)(128 + es_supervise_interrupted);
     for (size_t i = 0; i < count; i++) {
         enum es_outcome_kind k = outcomes[i].kind;
+        if (k == ES_OUTCOME_NOT_RUN && (required & ~outcomes[i].layers) && outcomes[i].layers)
+            return ES_EXIT_SANDBOX;
         if (k == ES_OUTCOME_NOT_RUN)
             return ES_EXIT_INTERNAL;
         if (es_outcome_is_load_failure(k))
@@ -175,6 +249,13 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
     if (opt->json && es_output_run(output, &info) != 0)
         goto write_failed;
 
+    uint64_t extra = opt->sandbox.extra_memory ? opt->sandbox.extra_memory : ES_DEFAULT_EXTRA_MEMORY;
+    struct worker_args wa;
+    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, &wa, diag) != 0) {
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
+
     Es__StartupInfo startup = ES__STARTUP_INFO__INIT;
     startup.capture_file.data = (uint8_t *)opt->capture_path;
     startup.capture_file.len = strlen(opt->capture_path);
@@ -191,6 +272,12 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         .frames_fd = capture.fd,
         .startup = &startup,
         .output = opt->json ? output : NULL,
+        .worker_args = wa.argv,
+        .required_layers = opt->sandbox.required_layers,
+        .timeout_seconds = opt->timeout_seconds,
+        .grace_seconds = opt->grace_seconds < 0 ? ES_DEFAULT_GRACE_SECONDS : opt->grace_seconds,
+        .cpu_seconds = opt->sandbox.cpu_seconds,
+        .handle_signals = opt->handle_signals,
     };
     if (es_supervise(&cfg, outcomes, NULL) != 0)
         goto write_failed;
@@ -205,7 +292,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
             free(list);
         }
     }
-    status = exit_status_of(outcomes, count);
+    status = exit_status_of(outcomes, count, opt->sandbox.required_layers);
     result->outcomes = outcomes;
     result->count = count;
     outcomes = NULL;
@@ -253,8 +340,16 @@ enum es_exit es_list(const struct es_list_options *opt)
         status = ES_EXIT_EXPERT_FILE;
         goto out;
     }
+    struct worker_args wa;
+    if (build_worker_args(&opt->sandbox, 0, &wa, diag) != 0) {
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
     struct es_supervise_config cfg = {
         .mode = ES_SUPERVISE_LIST,
+        .worker_args = wa.argv,
+        .required_layers = opt->sandbox.required_layers,
+        .grace_seconds = ES_DEFAULT_GRACE_SECONDS,
         .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
         .count = count,
         .expert_paths = opt->experts,
@@ -284,7 +379,7 @@ enum es_exit es_list(const struct es_list_options *opt)
             fprintf(diag, "expert-broker: %s: the worker ended before registering: %s\n",
                     opt->experts[i], outcomes[i].detail);
     }
-    status = exit_status_of(outcomes, count);
+    status = exit_status_of(outcomes, count, opt->sandbox.required_layers);
 out:
     if (fds)
         close_all(fds, count);

@@ -76,7 +76,11 @@ static void child(const struct es_spawn_request *req, int error_pipe)
     if (syscall(SYS_close_range, ES_FD_FIRST_FREE, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
         report_and_exit(error_pipe, errno);
 
-    char *const argv[] = {(char *)"expert-worker", (char *)req->expert_name, NULL};
+    char *argv[32] = {(char *)"expert-worker", (char *)req->expert_name};
+    int argc = 2;
+    for (int i = 0; req->extra_args && req->extra_args[i] && argc < 31; i++)
+        argv[argc++] = req->extra_args[i];
+    argv[argc] = NULL;
     char *const envp[] = {NULL};
     execve(req->worker_path, argv, envp);
     report_and_exit(error_pipe, errno);

@@ -15,6 +15,7 @@ struct es_spawn_request {
     int frames_fd;            /* becomes ES_FD_FRAMES; -1 for none */
     int expert_fd;            /* becomes ES_FD_EXPERT */
     int output_fd;            /* becomes stdout and stderr */
+    char *const *extra_args;  /* appended to argv; NULL-terminated, may be NULL */
 };
 
 struct es_child {

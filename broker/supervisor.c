@@ -1,43 +1,52 @@
 /*
  * supervisor.c - one epoll loop over every running worker's control socket,
- * output pipe and pidfd.
+ * output pipe, pidfd, seccomp listener and timer, and the broker's signals.
  *
  * The order of a worker's life, as the broker sees it:
- *   spawn -> Hello -> [Register] -> Registered | Failure
+ *   spawn -> Hello (+ listener) -> [Register] -> Loaded -> Registered | Failure
  *         -> [Run] -> Status* Event* -> Finished -> exit
- * Anything else, or anything oversized or undecodable, is a protocol error:
- * the worker is killed at once.  When the pidfd says the worker has ended,
- * its socket and pipe are drained of what is already queued (nothing it
+ * Anything else, or anything oversized or undecodable, is a protocol error;
+ * a system call outside the sandbox's table is a violation: either way the
+ * worker is killed at once.  When the pidfd says the worker has ended, its
+ * socket and pipe are drained of what is already queued (nothing it
  * submitted is lost), and only then is the outcome decided and written.
  */
 #include "supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "heap_segment.h"
 #include "message.h"
+#include "notify.h"
 #include "spawn.h"
 #include "wire.h"
+
+int es_supervise_interrupted;
 
 enum phase {
     PHASE_IDLE,            /* not started yet */
     PHASE_WAIT_HELLO,
-    PHASE_WAIT_REGISTERED,
+    PHASE_WAIT_REGISTERED, /* loading the expert, then Register */
     PHASE_RUNNING,
     PHASE_FINISHED,        /* said all it had to say; waiting for it to exit */
 };
 
-enum watch { WATCH_CONTROL, WATCH_OUTPUT, WATCH_PIDFD };
+enum watch { WATCH_CONTROL, WATCH_OUTPUT, WATCH_PIDFD, WATCH_NOTIFY, WATCH_TIMER, WATCH_SIGNALS };
+
+enum stop_reason { STOP_NONE, STOP_USER, STOP_TIMEOUT };
 
 /* Messages handled per wakeup of one socket, so a flooding worker cannot
  * starve the others: the epoll loop is level-triggered and comes back. */
@@ -48,6 +57,7 @@ struct worker {
     struct es_outcome *outcome;
     struct es_registration *registration;
     enum phase phase;
+    bool loaded;           /* the loader is done: its calls are violations now */
     bool started;
     bool ended;            /* outcome written, resources released */
 
@@ -55,12 +65,17 @@ struct worker {
     struct es_child child;
     int control;
     int output;
+    int listener;          /* seccomp notifications, or -1 */
+    int timer;             /* timeout, then grace period; -1 when unused */
 
     bool exited;
     siginfo_t exit_info;
     bool killed_by_broker;
-    char protocol_error[256];   /* non-empty: the worker broke the protocol */
-    bool failed;                /* sent a Failure */
+    enum stop_reason stop;       /* why the broker asked it to stop */
+    bool grace_expired;          /* it ignored the request and was killed */
+    char protocol_error[256];    /* non-empty: the worker broke the protocol */
+    char setup_error[600];       /* non-empty: it could not be confined as required */
+    bool failed;                 /* sent a Failure */
     uint32_t failure_nmerr;
     char failure_reason[1100];
     bool finished;
@@ -72,16 +87,34 @@ struct supervisor {
     const struct es_supervise_config *cfg;
     struct worker *workers;
     int epoll;
+    int signals;                 /* signalfd for SIGINT/SIGTERM, or -1 */
+    sigset_t old_mask;
     size_t running;
     bool output_failed;
     int output_errno;
+    int interrupted;             /* the signal, once one came */
     struct es_decoder *decoder;
     uint8_t buffer[ES_MAX_MESSAGE + 1];
 };
 
 static uint64_t watch_key(size_t index, enum watch what)
 {
-    return ((uint64_t)index << 2) | (uint64_t)what;
+    return ((uint64_t)index << 3) | (uint64_t)what;
+}
+
+static int watch(struct supervisor *s, int fd, size_t index, enum watch what)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = watch_key(index, what)};
+    return epoll_ctl(s->epoll, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void unwatch_and_close(struct supervisor *s, int *fd)
+{
+    if (*fd < 0)
+        return;
+    epoll_ctl(s->epoll, EPOLL_CTL_DEL, *fd, NULL);
+    close(*fd);
+    *fd = -1;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -104,6 +137,33 @@ static void protocol_error(struct worker *w, const char *why)
     if (w->protocol_error[0] == '\0')
         snprintf(w->protocol_error, sizeof w->protocol_error, "%s", why);
     kill_worker(w);
+}
+
+static void arm_timer(struct worker *w, double seconds)
+{
+    if (w->timer < 0 || seconds <= 0)
+        return;
+    struct itimerspec t = {0};
+    double whole = floor(seconds);
+    t.it_value.tv_sec = (time_t)whole;
+    t.it_value.tv_nsec = (long)((seconds - whole) * 1e9);
+    if (t.it_value.tv_sec == 0 && t.it_value.tv_nsec == 0)
+        t.it_value.tv_nsec = 1;
+    timerfd_settime(w->timer, 0, &t, NULL);
+}
+
+/* Sets the terminate word (helpers now return NMERR_EXPERT_TERMINATE) and
+ * gives the expert the grace period to return before it is killed. */
+static void request_stop(struct supervisor *s, struct worker *w, enum stop_reason why)
+{
+    if (!w->started || w->exited || w->stop != STOP_NONE)
+        return;
+    w->stop = why;
+    es_heapseg_request_terminate(&w->heap);
+    if (s->cfg->grace_seconds > 0)
+        arm_timer(w, s->cfg->grace_seconds);
+    else
+        kill_worker(w);
 }
 
 static int send_command(struct worker *w, const Es__Command *cmd)
@@ -150,6 +210,41 @@ static void note_output_failure(struct supervisor *s)
     }
 }
 
+/* ------------------------------------------------------------------ messages */
+
+static void on_hello(struct supervisor *s, struct worker *w, const Es__Hello *hello, int passed_fd)
+{
+    struct es_outcome *o = w->outcome;
+    o->layers = hello->layers & ES_LAYER_ALL;
+    if (hello->has_layer_report)
+        snprintf(o->layer_report, sizeof o->layer_report, "%.*s", (int)hello->layer_report.len,
+                 (const char *)hello->layer_report.data);
+
+    /* The listener comes with the Hello, sent by the worker's own code
+     * before any expert code ran; nothing else may carry a descriptor. */
+    if ((o->layers & ES_LAYER_SECCOMP) != 0) {
+        if (passed_fd < 0 || !es_notify_is_listener(passed_fd))
+            return protocol_error(w, "seccomp reported in place, but no listener came with it");
+        w->listener = passed_fd;
+        if (watch(s, w->listener, w->index, WATCH_NOTIFY) != 0)
+            return protocol_error(w, "the broker could not watch the seccomp listener");
+    } else if (passed_fd >= 0) {
+        close(passed_fd);
+    }
+
+    uint32_t missing = s->cfg->required_layers & ~o->layers;
+    if (missing) {
+        snprintf(w->setup_error, sizeof w->setup_error, "a required layer is missing: %s",
+                 o->layer_report[0] ? o->layer_report : "not put in place");
+        kill_worker(w);
+        return;
+    }
+    w->phase = PHASE_WAIT_REGISTERED;
+    Es__Command cmd = ES__COMMAND__INIT;
+    cmd.entry = ES__ENTRY__ENTRY_REGISTER;
+    send_command(w, &cmd);
+}
+
 static void on_registered(struct supervisor *s, struct worker *w, const Es__Registered *reg)
 {
     free(w->outcome->expert_name);
@@ -179,21 +274,32 @@ static void on_event(struct supervisor *s, struct worker *w, const Es__Event *ev
         note_output_failure(s);
 }
 
-static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerMessage *m)
+static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerMessage *m, int passed_fd)
 {
+    if (passed_fd >= 0 && m->body_case != ES__WORKER_MESSAGE__BODY_HELLO) {
+        close(passed_fd);
+        return protocol_error(w, "a descriptor came with a message that takes none");
+    }
     switch (m->body_case) {
     case ES__WORKER_MESSAGE__BODY_HELLO:
-        if (w->phase != PHASE_WAIT_HELLO)
+        if (w->phase != PHASE_WAIT_HELLO) {
+            if (passed_fd >= 0)
+                close(passed_fd);
             return protocol_error(w, "hello out of order");
-        if (m->hello->protocol_version != ES_PROTOCOL_VERSION)
+        }
+        if (m->hello->protocol_version != ES_PROTOCOL_VERSION) {
+            if (passed_fd >= 0)
+                close(passed_fd);
             return protocol_error(w, "worker speaks another protocol version");
-        w->phase = PHASE_WAIT_REGISTERED;
-        Es__Command cmd = ES__COMMAND__INIT;
-        cmd.entry = ES__ENTRY__ENTRY_REGISTER;
-        send_command(w, &cmd);
+        }
+        return on_hello(s, w, m->hello, passed_fd);
+    case ES__WORKER_MESSAGE__BODY_LOADED:
+        if (w->phase != PHASE_WAIT_REGISTERED || w->loaded)
+            return protocol_error(w, "loaded out of order");
+        w->loaded = true;
         return;
     case ES__WORKER_MESSAGE__BODY_REGISTERED:
-        if (w->phase != PHASE_WAIT_REGISTERED)
+        if (w->phase != PHASE_WAIT_REGISTERED || !w->loaded)
             return protocol_error(w, "registration out of order");
         return on_registered(s, w, m->registered);
     case ES__WORKER_MESSAGE__BODY_FAILURE:
@@ -232,6 +338,27 @@ static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerM
     }
 }
 
+/* Takes the descriptors that came with a datagram: keeps the first for the
+ * caller, closes the rest (a worker must not fill the broker's table). */
+static int take_passed_fds(struct msghdr *mh)
+{
+    int kept = -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+            if (kept < 0)
+                kept = fd;
+            else
+                close(fd);
+        }
+    }
+    return kept;
+}
+
 /* Reads what the control socket holds now, up to `limit` datagrams.
  * Returns true if the socket is drained (EAGAIN or closed). */
 static bool read_control(struct supervisor *s, struct worker *w, int limit)
@@ -239,27 +366,43 @@ static bool read_control(struct supervisor *s, struct worker *w, int limit)
     for (int i = 0; i < limit; i++) {
         if (w->control < 0)
             return true;
-        ssize_t len = recv(w->control, s->buffer, sizeof s->buffer, MSG_DONTWAIT | MSG_TRUNC);
+        union {
+            struct cmsghdr align;
+            char bytes[CMSG_SPACE(4 * sizeof(int))];
+        } control;
+        struct iovec iov = {s->buffer, sizeof s->buffer};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                            .msg_controllen = sizeof control.bytes};
+        ssize_t len = recvmsg(w->control, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
         if (len < 0 && errno == EINTR)
             continue;
-        if (len < 0 || len == 0) {
-            if (len == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-                epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->control, NULL);
-                close(w->control);
-                w->control = -1;
-            }
+        if (len <= 0) {
+            if (len == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+                unwatch_and_close(s, &w->control);
             return true;
         }
-        if (w->protocol_error[0])
+        int passed_fd = take_passed_fds(&mh);
+        if (w->protocol_error[0] || w->setup_error[0]) {
+            if (passed_fd >= 0)
+                close(passed_fd);
             continue;   /* already condemned: drain and drop */
+        }
+        if (mh.msg_flags & MSG_CTRUNC) {
+            if (passed_fd >= 0)
+                close(passed_fd);
+            protocol_error(w, "too many descriptors in one message");
+            continue;
+        }
         char why[256];
         const Es__WorkerMessage *m =
             es_decode_worker_message(s->decoder, s->buffer, (size_t)len, why, sizeof why);
         if (!m) {
+            if (passed_fd >= 0)
+                close(passed_fd);
             protocol_error(w, why);
             continue;
         }
-        on_message(s, w, m);
+        on_message(s, w, m, passed_fd);
     }
     return false;
 }
@@ -295,22 +438,53 @@ static void read_output(struct supervisor *s, struct worker *w, int limit)
             append_tail(w->outcome, chunk, (size_t)got);
             continue;
         }
-        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-            epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->output, NULL);
-            close(w->output);
-            w->output = -1;
-        }
+        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            unwatch_and_close(s, &w->output);
         return;
     }
 }
 
-static void describe_failure(struct worker *w)
+/* ------------------------------------------------------------------ seccomp */
+
+static void record_violation(struct worker *w, const struct es_syscall_report *r)
 {
     struct es_outcome *o = w->outcome;
-    o->kind = w->failure_nmerr == NMERR_LOAD_EXPERT_FAILED ? ES_OUTCOME_LOAD_FAILED
-                                                            : ES_OUTCOME_REGISTER_FAILED;
-    snprintf(o->detail, sizeof o->detail, "%.500s", w->failure_reason);
+    if (o->has_violation)
+        return;
+    o->has_violation = true;
+    snprintf(o->violation_syscall, sizeof o->violation_syscall, "%s", r->name);
+    snprintf(o->violation_arch, sizeof o->violation_arch, "%s", r->arch_name);
+    o->violation_number = r->number;
+    memcpy(o->violation_args, r->args, sizeof o->violation_args);
+    o->violation_ip = r->instruction_pointer;
+    char path[sizeof o->violation_path];
+    if (es_notify_read_path(w->listener, r, path, sizeof path))
+        snprintf(o->violation_path, sizeof o->violation_path, "%s", path);
 }
+
+/* A suspended system call: the loader's, while loading, goes on; any
+ * other is a violation, and the worker does not get to make another. */
+static void on_notification(struct supervisor *s, struct worker *w, uint32_t events)
+{
+    struct es_syscall_report r;
+    if (!(events & EPOLLIN) || es_notify_receive(w->listener, &r) != 0) {
+        /* EPOLLHUP: no task is left under the filter.  ENOENT: the task
+         * died between the wakeup and the read.  Either way, nothing to do
+         * but stop listening once nobody is there. */
+        if ((events & (EPOLLHUP | EPOLLERR)) || (errno != ENOENT && errno != EINTR))
+            unwatch_and_close(s, &w->listener);
+        return;
+    }
+    if (!w->loaded && es_notify_is_loader_call(&r) && r.pid == w->child.pid) {
+        es_notify_answer(w->listener, r.id, true);
+        return;
+    }
+    record_violation(w, &r);
+    es_notify_answer(w->listener, r.id, false);
+    kill_worker(w);
+}
+
+/* ------------------------------------------------------------------ ending */
 
 static const char *phase_words(enum phase p)
 {
@@ -326,30 +500,80 @@ static const char *phase_words(enum phase p)
     }
 }
 
-/* The one place where a worker's end becomes an outcome. */
+static void describe_violation(struct es_outcome *o)
+{
+    o->kind = ES_OUTCOME_VIOLATION;
+    int n = snprintf(o->detail, sizeof o->detail, "%s(%#llx, %#llx, %#llx, ...)", o->violation_syscall,
+                     (unsigned long long)o->violation_args[0], (unsigned long long)o->violation_args[1],
+                     (unsigned long long)o->violation_args[2]);
+    if (o->violation_path[0] && n > 0 && (size_t)n < sizeof o->detail)
+        snprintf(o->detail + n, sizeof o->detail - (size_t)n, " on \"%.200s\"", o->violation_path);
+}
+
+static void describe_stop(struct worker *w, enum es_outcome_kind kind, const char *what)
+{
+    struct es_outcome *o = w->outcome;
+    o->kind = kind;
+    if (w->grace_expired)
+        snprintf(o->detail, sizeof o->detail, "%s; killed after ignoring the terminate request", what);
+    else if (w->finished)
+        snprintf(o->detail, sizeof o->detail, "%s; Run returned %s", what, w->result ? "TRUE" : "FALSE");
+    else
+        snprintf(o->detail, sizeof o->detail, "%s; ended %s", what, phase_words(w->phase));
+}
+
+/* The one place where a worker's end becomes an outcome.  The order of the
+ * tests is the order of precedence: what the broker itself saw first. */
 static void classify(struct supervisor *s, struct worker *w)
 {
     struct es_outcome *o = w->outcome;
     const siginfo_t *si = &w->exit_info;
     bool signalled = si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED;
+    char name[32];
     if (signalled)
         o->signal = si->si_status;
     else
         o->exit_status = si->si_status;
+    if (w->finished) {
+        o->has_run_result = true;
+        o->run_result = w->result;
+    }
 
-    if (w->protocol_error[0]) {
+    if (o->has_violation) {
+        describe_violation(o);
+    } else if (w->protocol_error[0]) {
         o->kind = ES_OUTCOME_PROTOCOL_ERROR;
         snprintf(o->detail, sizeof o->detail, "%s", w->protocol_error);
+    } else if (w->setup_error[0]) {
+        o->kind = ES_OUTCOME_NOT_RUN;
+        snprintf(o->detail, sizeof o->detail, "%.500s", w->setup_error);
     } else if (w->failed) {
-        describe_failure(w);
+        o->kind = w->failure_nmerr == NMERR_LOAD_EXPERT_FAILED ? ES_OUTCOME_LOAD_FAILED
+                                                                : ES_OUTCOME_REGISTER_FAILED;
+        snprintf(o->detail, sizeof o->detail, "%.500s", w->failure_reason);
+    } else if (w->stop == STOP_TIMEOUT) {
+        char what[64];
+        snprintf(what, sizeof what, "ran longer than %g s", s->cfg->timeout_seconds);
+        describe_stop(w, ES_OUTCOME_TIMEOUT, what);
+    } else if (w->stop == STOP_USER && (w->finished || w->grace_expired)) {
+        describe_stop(w, ES_OUTCOME_ABORTED, "interrupted");
+    } else if (signalled && (o->signal == SIGXCPU ||
+                             (o->signal == SIGKILL && !w->killed_by_broker && s->cfg->cpu_seconds &&
+                              o->cpu_seconds >= (double)s->cfg->cpu_seconds))) {
+        o->kind = ES_OUTCOME_CPU_LIMIT;
+        snprintf(o->detail, sizeof o->detail, "used more than %llu s of CPU time (%s)",
+                 (unsigned long long)s->cfg->cpu_seconds, es_signal_name(o->signal, name, sizeof name));
+    } else if (signalled && o->signal == SIGKILL && !w->killed_by_broker) {
+        /* Not the broker, not the CPU limit: the kernel's OOM killer is
+         * what sends SIGKILL to a sandboxed process that cannot signal. */
+        o->kind = ES_OUTCOME_OUT_OF_MEMORY;
+        snprintf(o->detail, sizeof o->detail, "killed by SIGKILL from outside the broker %s "
+                 "(the kernel's out-of-memory killer)", phase_words(w->phase));
     } else if (signalled) {
-        char name[32];
         o->kind = ES_OUTCOME_CRASHED;
         snprintf(o->detail, sizeof o->detail, "killed by %s %s", es_signal_name(o->signal, name, sizeof name),
                  phase_words(w->phase));
     } else if (w->finished) {
-        o->has_run_result = true;
-        o->run_result = w->result;
         if (!w->result) {
             o->kind = ES_OUTCOME_PROBLEM;
             snprintf(o->detail, sizeof o->detail, "Run returned FALSE");
@@ -374,7 +598,9 @@ static void classify(struct supervisor *s, struct worker *w)
         snprintf(o->detail, sizeof o->detail, "exited with status %d inside Run", o->exit_status);
     } else if (w->phase == PHASE_WAIT_HELLO && o->exit_status == ES_WORKER_EXIT_SETUP) {
         o->kind = ES_OUTCOME_NOT_RUN;
-        snprintf(o->detail, sizeof o->detail, "the worker could not set itself up");
+        snprintf(o->detail, sizeof o->detail, "the worker could not set itself up: %.400s",
+                 o->output_tail_len ? o->output_tail : "no reason given");
+        o->detail[strcspn(o->detail, "\n")] = '\0';
     } else {
         o->kind = ES_OUTCOME_LOAD_FAILED;
         snprintf(o->detail, sizeof o->detail, "exited with status %d %s", o->exit_status,
@@ -394,6 +620,32 @@ static void read_heap_report(struct worker *w, uint32_t frame_count)
     o->heap_in_use = c.bytes_in_use < o->heap_quota ? c.bytes_in_use : o->heap_quota;
 }
 
+/* CPU time of a zombie, from the kernel's accounting (fields 14 and 15 of
+ * /proc/PID/stat, in clock ticks): the broker measures, it does not ask. */
+static double zombie_cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name (field 2) may contain spaces and parentheses: count
+     * fields from the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    unsigned long long utime = 0, stime = 0;
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    long ticks = sysconf(_SC_CLK_TCK);
+    return ticks > 0 ? (double)(utime + stime) / (double)ticks : -1;
+}
+
 static void end_worker(struct supervisor *s, struct worker *w)
 {
     /* Drain what the dead worker left queued; a descendant still holding
@@ -407,18 +659,12 @@ static void end_worker(struct supervisor *s, struct worker *w)
     classify(s, w);
     w->outcome->elapsed_seconds = seconds_since(&w->start_time);
 
-    if (w->control >= 0) {
-        epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->control, NULL);
-        close(w->control);
-    }
-    if (w->output >= 0) {
-        epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->output, NULL);
-        close(w->output);
-    }
-    epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->child.pidfd, NULL);
-    close(w->child.pidfd);
+    unwatch_and_close(s, &w->control);
+    unwatch_and_close(s, &w->output);
+    unwatch_and_close(s, &w->listener);
+    unwatch_and_close(s, &w->timer);
+    unwatch_and_close(s, &w->child.pidfd);
     es_heapseg_destroy(&w->heap);
-    w->control = w->output = -1;
     w->ended = true;
     s->running--;
 
@@ -427,12 +673,22 @@ static void end_worker(struct supervisor *s, struct worker *w)
         note_output_failure(s);
 }
 
-static void on_pidfd(struct supervisor *s, struct worker *w)
+/* Reaps a worker whose pidfd became readable: first a look at the zombie
+ * (its CPU time), then the wait that releases it. */
+static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
 {
-    memset(&w->exit_info, 0, sizeof w->exit_info);
-    if (waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED | WNOHANG) != 0 ||
-        w->exit_info.si_pid == 0)
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+    int rc;
+    do
+        rc = waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &info, flags);
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0 || info.si_pid == 0)
         return;   /* not yet: spurious wakeup */
+    w->outcome->cpu_seconds = zombie_cpu_seconds(w->child.pid);
+    memset(&w->exit_info, 0, sizeof w->exit_info);
+    waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED);
     w->exited = true;
     end_worker(s, w);
 }
@@ -442,23 +698,55 @@ static void reap_blocking(struct supervisor *s, struct worker *w)
     if (!w->started || w->ended)
         return;
     kill_worker(w);
-    memset(&w->exit_info, 0, sizeof w->exit_info);
-    while (waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED) != 0 && errno == EINTR)
-        ;
-    w->exited = true;
-    end_worker(s, w);
+    on_pidfd(s, w, true);
 }
 
-static int watch(struct supervisor *s, int fd, size_t index, enum watch what)
+static void on_timer(struct supervisor *s, struct worker *w)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = watch_key(index, what)};
-    return epoll_ctl(s->epoll, EPOLL_CTL_ADD, fd, &ev);
+    uint64_t expirations;
+    if (read(w->timer, &expirations, sizeof expirations) != (ssize_t)sizeof expirations)
+        return;
+    if (w->stop == STOP_NONE) {
+        request_stop(s, w, STOP_TIMEOUT);
+    } else if (!w->exited) {
+        w->grace_expired = true;
+        kill_worker(w);
+    }
 }
+
+static void on_signal(struct supervisor *s)
+{
+    struct signalfd_siginfo si;
+    if (read(s->signals, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    bool again = s->interrupted != 0;
+    s->interrupted = (int)si.ssi_signo;
+    for (size_t i = 0; i < s->cfg->count; i++) {
+        struct worker *w = &s->workers[i];
+        if (again && w->started && !w->ended) {
+            /* A second Ctrl-C: no more grace. */
+            w->grace_expired = true;
+            kill_worker(w);
+        } else {
+            request_stop(s, w, STOP_USER);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ starting */
 
 static void not_run(struct worker *w, const char *what, int err)
 {
     w->outcome->kind = ES_OUTCOME_NOT_RUN;
     snprintf(w->outcome->detail, sizeof w->outcome->detail, "%s: %s", what, strerror(err));
+}
+
+static void write_unstarted_outcome(struct supervisor *s, struct worker *w)
+{
+    w->ended = true;
+    if (s->cfg->output && s->cfg->mode == ES_SUPERVISE_RUN && !s->output_failed &&
+        es_output_outcome(s->cfg->output, w->outcome) != 0)
+        note_output_failure(s);
 }
 
 /* Sets up everything a worker needs and starts it.  On failure the expert
@@ -467,7 +755,6 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
 {
     const struct es_supervise_config *cfg = s->cfg;
     int sv[2] = {-1, -1}, out[2] = {-1, -1};
-    w->control = w->output = -1;
     clock_gettime(CLOCK_MONOTONIC, &w->start_time);
     w->outcome->heap_quota = cfg->heap_quota;
 
@@ -479,6 +766,13 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         not_run(w, "cannot create the worker's channels", errno);
         goto fail;
     }
+    if (cfg->timeout_seconds > 0 || cfg->grace_seconds > 0 || cfg->handle_signals) {
+        w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (w->timer < 0) {
+            not_run(w, "cannot create the worker's timer", errno);
+            goto fail;
+        }
+    }
     struct es_spawn_request req = {
         .worker_path = cfg->worker_path,
         .expert_name = cfg->expert_paths[w->index],
@@ -487,6 +781,7 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         .frames_fd = cfg->frames_fd,
         .expert_fd = expert_fd,
         .output_fd = out[1],
+        .extra_args = cfg->worker_args,
     };
     if (es_spawn_worker(&req, &w->child) != 0) {
         not_run(w, "cannot start expert-worker", errno);
@@ -504,10 +799,15 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
     s->running++;
     if (watch(s, w->control, w->index, WATCH_CONTROL) != 0 ||
         watch(s, w->output, w->index, WATCH_OUTPUT) != 0 ||
-        watch(s, w->child.pidfd, w->index, WATCH_PIDFD) != 0) {
+        watch(s, w->child.pidfd, w->index, WATCH_PIDFD) != 0 ||
+        (w->timer >= 0 && watch(s, w->timer, w->index, WATCH_TIMER) != 0)) {
         /* Without a watch the worker would be invisible: end it now. */
         protocol_error(w, "the broker could not watch the worker");
+        return;
     }
+    arm_timer(w, cfg->timeout_seconds);
+    if (s->interrupted)
+        request_stop(s, w, STOP_USER);
     return;
 
 fail:
@@ -517,20 +817,23 @@ fail:
         if (out[i] >= 0)
             close(out[i]);
     }
+    if (w->timer >= 0)
+        close(w->timer);
+    w->timer = -1;
     close(expert_fd);
     es_heapseg_destroy(&w->heap);
-    w->ended = true;
-    if (cfg->output && cfg->mode == ES_SUPERVISE_RUN && !s->output_failed &&
-        es_output_outcome(cfg->output, w->outcome) != 0)
-        note_output_failure(s);
+    write_unstarted_outcome(s, w);
 }
 
-static void dispatch(struct supervisor *s, uint64_t key)
+static void dispatch(struct supervisor *s, uint64_t key, uint32_t events)
 {
-    struct worker *w = &s->workers[key >> 2];
+    enum watch what = (enum watch)(key & 7);
+    if (what == WATCH_SIGNALS)
+        return on_signal(s);
+    struct worker *w = &s->workers[key >> 3];
     if (w->ended)
         return;
-    switch ((enum watch)(key & 3)) {
+    switch (what) {
     case WATCH_CONTROL:
         read_control(s, w, MESSAGES_PER_WAKEUP);
         break;
@@ -538,8 +841,76 @@ static void dispatch(struct supervisor *s, uint64_t key)
         read_output(s, w, 16);
         break;
     case WATCH_PIDFD:
-        on_pidfd(s, w);
+        on_pidfd(s, w, false);
         break;
+    case WATCH_NOTIFY:
+        on_notification(s, w, events);
+        break;
+    case WATCH_TIMER:
+        on_timer(s, w);
+        break;
+    case WATCH_SIGNALS:
+        break;
+    }
+}
+
+/* SIGINT and SIGTERM become events of the loop, so that an interrupted run
+ * still drains, classifies and writes every outcome. */
+static int catch_signals(struct supervisor *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, &s->old_mask) != 0)
+        return -1;
+    s->signals = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->signals < 0 || watch(s, s->signals, 0, WATCH_SIGNALS) != 0) {
+        sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_signals(struct supervisor *s)
+{
+    if (s->signals < 0)
+        return;
+    close(s->signals);
+    s->signals = -1;
+    /* A signal that came in is handled; do not let it fire on unblocking. */
+    sigset_t pending;
+    sigpending(&pending);
+    struct timespec zero = {0, 0};
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+    sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+}
+
+static void start_pending(struct supervisor *s, size_t *next)
+{
+    const struct es_supervise_config *cfg = s->cfg;
+    unsigned jobs = cfg->jobs ? cfg->jobs : 1;
+    while (s->running < jobs && *next < cfg->count) {
+        struct worker *w = &s->workers[*next];
+        int fd = cfg->expert_fds[*next];
+        cfg->expert_fds[*next] = -1;
+        (*next)++;
+        if (fd < 0) {
+            w->ended = true;   /* refused before the run; the caller set its outcome */
+        } else if (s->interrupted || s->output_failed) {
+            close(fd);
+            w->outcome->kind = ES_OUTCOME_ABORTED;
+            snprintf(w->outcome->detail, sizeof w->outcome->detail, "not started: the run was %s",
+                     s->output_failed ? "stopped by an output error" : "interrupted");
+            write_unstarted_outcome(s, w);
+        } else {
+            start_worker(s, w, fd);
+        }
     }
 }
 
@@ -568,37 +939,28 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
     s->workers = workers;
     s->epoll = epoll;
     s->decoder = decoder;
+    s->signals = -1;
+    es_supervise_interrupted = 0;
 
     for (size_t i = 0; i < cfg->count; i++) {
-        workers[i].index = i;
-        workers[i].outcome = &outcomes[i];
-        workers[i].registration = registrations ? &registrations[i] : NULL;
-        workers[i].control = workers[i].output = -1;
-        workers[i].heap.fd = -1;
+        struct worker *w = &workers[i];
+        w->index = i;
+        w->outcome = &outcomes[i];
+        w->registration = registrations ? &registrations[i] : NULL;
+        w->control = w->output = w->listener = w->timer = -1;
+        w->child.pidfd = -1;
+        w->heap.fd = -1;
     }
+    if (cfg->handle_signals)
+        catch_signals(s);   /* without it Ctrl-C still ends the run, less gracefully */
 
-    unsigned jobs = cfg->jobs ? cfg->jobs : 1;
     size_t next = 0;
     while (next < cfg->count || s->running > 0) {
-        while (!s->output_failed && s->running < jobs && next < cfg->count) {
-            struct worker *w = &workers[next];
-            int fd = cfg->expert_fds[next];
-            cfg->expert_fds[next] = -1;
-            next++;
-            if (fd >= 0)
-                start_worker(s, w, fd);
-            else
-                w->ended = true;   /* refused before the run; the caller set its outcome */
-        }
+        start_pending(s, &next);
         if (s->output_failed) {
             /* Nobody can read results any more: stop every worker now. */
             for (size_t i = 0; i < cfg->count; i++)
                 kill_worker(&workers[i]);
-            for (; next < cfg->count; next++) {
-                if (cfg->expert_fds[next] >= 0)
-                    close(cfg->expert_fds[next]);
-                cfg->expert_fds[next] = -1;
-            }
         }
         if (s->running == 0)
             continue;
@@ -614,9 +976,11 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
             continue;
         }
         for (int i = 0; i < n; i++)
-            dispatch(s, events[i].data.u64);
+            dispatch(s, events[i].data.u64, events[i].events);
     }
 
+    es_supervise_interrupted = s->interrupted;
+    release_signals(s);
     bool failed = s->output_failed;
     int err = s->output_errno;
     close(epoll);

@@ -42,7 +42,17 @@ struct es_supervise_config {
     int frames_fd;                    /* the sealed frame store; -1 for list */
     const Es__StartupInfo *startup;   /* for Run */
     struct es_output *output;         /* events and outcomes are written as they happen; may be NULL */
+
+    char *const *worker_args;         /* extra argv for every worker (its layers and limits) */
+    uint32_t required_layers;         /* ES_LAYER_* without which no expert may run */
+    double timeout_seconds;           /* wall clock per expert from its start; 0 = none */
+    double grace_seconds;             /* after a terminate request, before SIGKILL */
+    uint64_t cpu_seconds;             /* the RLIMIT_CPU the workers were given; 0 = none */
+    bool handle_signals;              /* SIGINT/SIGTERM: ask every expert to stop */
 };
+
+/* Set when a run was interrupted by SIGINT or SIGTERM (the signal number). */
+extern int es_supervise_interrupted;
 
 /*
  * Runs every expert to its end.  outcomes[i] (and, for list, registrations[i])

@@ -28,6 +28,17 @@ enum {
 #define ES_MAX_LONG_TEXT 8192       /* description, justification */
 #define ES_MAX_COLUMN_TEXT 1024     /* a STRING column's value */
 
+/* The confinement layers.  The broker asks for a set (argv of the worker),
+ * the worker reports in Hello which ones it put in place. */
+enum es_layer {
+    ES_LAYER_RLIMITS = 1u << 0,     /* core, files, processes, CPU, address space */
+    ES_LAYER_USER = 1u << 1,        /* run as an unprivileged user (root broker only) */
+    ES_LAYER_NAMESPACES = 1u << 2,  /* user (when not root), network, IPC, UTS, mount */
+    ES_LAYER_LANDLOCK = 1u << 3,    /* read and execute only the expert and system libraries */
+    ES_LAYER_SECCOMP = 1u << 4,     /* two-stage allowlist, violations reported to the broker */
+    ES_LAYER_ALL = (1u << 5) - 1,
+};
+
 /* Exit statuses of expert-worker that are not the expert's doing. */
 #define ES_WORKER_EXIT_OK 0
 #define ES_WORKER_EXIT_SETUP 120     /* could not map its segments or confine itself */

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 
 #include "wire.h"
@@ -15,6 +17,11 @@ static uint8_t send_buffer[ES_MAX_MESSAGE];
 
 int es_channel_send(int fd, const Es__WorkerMessage *msg)
 {
+    return es_channel_send_fd(fd, msg, -1);
+}
+
+int es_channel_send_fd(int fd, const Es__WorkerMessage *msg, int pass_fd)
+{
     size_t size = es__worker_message__get_packed_size(msg);
     if (size > sizeof send_buffer) {
         errno = EMSGSIZE;
@@ -22,9 +29,25 @@ int es_channel_send(int fd, const Es__WorkerMessage *msg)
     }
     pthread_mutex_lock(&send_lock);
     es__worker_message__pack(msg, send_buffer);
+    struct iovec iov = {send_buffer, size};
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (pass_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        mh.msg_control = control.bytes;
+        mh.msg_controllen = sizeof control.bytes;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+    }
     ssize_t sent;
     do
-        sent = send(fd, send_buffer, size, MSG_NOSIGNAL);
+        sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
     pthread_mutex_unlock(&send_lock);
     if (sent < 0)

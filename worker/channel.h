@@ -15,6 +15,9 @@
  * it packs to more than ES_MAX_MESSAGE, EPIPE if the broker is gone). */
 ES_CHANNEL_EXPORT int es_channel_send(int fd, const Es__WorkerMessage *msg);
 
+/* The same, passing descriptor `pass_fd` along (SCM_RIGHTS); -1 for none. */
+ES_CHANNEL_EXPORT int es_channel_send_fd(int fd, const Es__WorkerMessage *msg, int pass_fd);
+
 /* Receives and unpacks one command; NULL with errno set on failure (0 when
  * the broker closed the socket).  Free with es__command__free_unpacked. */
 ES_CHANNEL_EXPORT Es__Command *es_channel_recv_command(int fd);

@@ -1,15 +1,42 @@
 /*
  * confine.h - the worker confines itself in stages, before any expert code
- * runs (a constructor runs at dlopen) and again before Register.
+ * runs (constructors run at dlopen) and again before Register.
  *
- * Each stage is one call here, so main.c reads as the order of events and
- * every confinement decision lives in this file.
+ * Each layer lives in its own file (limits.c, privileges.c, namespaces.c,
+ * landlock.c, seccomp_policy.c); confine.c only decides the order and which
+ * layers are asked for, so main.c reads as the order of events.
  */
 #ifndef ES_CONFINE_H
 #define ES_CONFINE_H
 
-/* Before the expert is loaded: die with the broker, no core dumps, not
- * dumpable, no new privileges.  Returns 0, or -1 with a reason in `why`. */
-int es_confine_before_load(char *why, unsigned long whylen);
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What the broker asks for, from the worker's command line. */
+struct es_worker_config {
+    const char *expert_name;
+    uint32_t layers;            /* ES_LAYER_* to put in place */
+    uint32_t required;          /* ES_LAYER_* whose absence is fatal */
+    uid_t uid;                  /* ES_LAYER_USER: who to become (when root) */
+    gid_t gid;
+    uint64_t cpu_seconds;       /* 0: no CPU limit */
+    uint64_t address_space;     /* 0: no address-space limit */
+};
+
+/* Parses `expert-worker NAME [--layers N] [--require N] [--uid N] [--gid N]
+ * [--cpu SECONDS] [--address-space BYTES]`.  Returns 0 or -1. */
+int es_worker_config_parse(int argc, char **argv, struct es_worker_config *cfg);
+
+struct es_confinement {
+    uint32_t applied;           /* ES_LAYER_* in place */
+    int listener_fd;            /* seccomp user-notification listener, or -1 */
+    char report[512];           /* one line per missing layer */
+};
+
+/* Stage one, before the expert is loaded.  Returns 0, or -1 when a required
+ * layer could not be put in place (the reason is in c->report). */
+int es_confine_before_load(const struct es_worker_config *cfg, struct es_confinement *c);
 
 #endif

@@ -199,21 +199,62 @@ static void run_expert(const struct expert *x, const Es__Command *cmd)
     send_or_die(&msg);
 }
 
-int main(int argc, char **argv)
+/* The first message, sent by the worker's own code before the expert is
+ * loaded: which layers are in place, and the seccomp listener for the
+ * broker to hold. */
+static void say_hello(const struct es_confinement *c)
 {
-    const char *display_name = argc > 1 ? argv[1] : "expert";
-    char why[256];
-
-    attach_segments();
-    if (es_confine_before_load(why, sizeof why) != 0)
-        die_setup(why);
-
     Es__Hello hello = ES__HELLO__INIT;
     hello.protocol_version = ES_PROTOCOL_VERSION;
+    hello.layers = c->applied;
+    if (c->report[0]) {
+        hello.has_layer_report = true;
+        hello.layer_report.data = (uint8_t *)c->report;
+        hello.layer_report.len = strlen(c->report);
+    }
     Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
     msg.body_case = ES__WORKER_MESSAGE__BODY_HELLO;
     msg.hello = &hello;
+    if (es_channel_send_fd(ES_FD_CONTROL, &msg, c->listener_fd) != 0)
+        _exit(ES_WORKER_EXIT_BROKER_GONE);
+    /* The broker holds the listener now; ours would only keep it alive. */
+    if (c->listener_fd >= 0)
+        close(c->listener_fd);
+}
+
+static void say_loaded(void)
+{
+    Es__Loaded loaded = ES__LOADED__INIT;
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_LOADED;
+    msg.loaded = &loaded;
     send_or_die(&msg);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__has_feature)
+/* In sanitizer builds, let the expert's own faults kill the worker with the
+ * real signal instead of being turned into a sanitizer report and exit(1):
+ * outcomes must not depend on how the host was built. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigill=0:handle_sigfpe=0:"
+           "allow_user_segv_handler=1:detect_leaks=0";
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    struct es_worker_config cfg;
+    if (es_worker_config_parse(argc, argv, &cfg) != 0)
+        die_setup("bad command line (this program is started by expert-broker)");
+
+    attach_segments();
+    struct es_confinement confinement;
+    int confined = es_confine_before_load(&cfg, &confinement);
+    say_hello(&confinement);
+    if (confined != 0)
+        _exit(ES_WORKER_EXIT_SETUP);   /* a required layer is missing: load nothing */
 
     Es__Command *cmd = expect_command();
     if (cmd->entry != ES__ENTRY__ENTRY_REGISTER)
@@ -222,7 +263,8 @@ int main(int argc, char **argv)
 
     struct expert x = {0};
     load_expert(&x);
-    register_expert(&x, display_name);
+    say_loaded();
+    register_expert(&x, cfg.expert_name);
 
     cmd = expect_command();
     switch (cmd->entry) {
