@@ -39,9 +39,12 @@ struct es_capture {
 };
 
 /*
- * Loads `path`.  On success fills *out and returns ES_CAPTURE_OK.  On failure
- * returns the reason and writes one line for a person into err (without the
- * file name, which the caller prepends), e.g. "not a pcap or pcapng file".
+ * Loads `path`.  On success fills *out and returns ES_CAPTURE_OK; err is
+ * empty, or holds a one-line warning when allow_truncated salvaged a damaged
+ * capture.  On failure returns the reason and writes one line for a person
+ * into err (without the file name, which the caller prepends), e.g. "not a
+ * pcap or pcapng file".  Initialise *out with fd = -1 before the call if it
+ * may be closed without having been loaded.
  */
 enum es_capture_error es_capture_load(const char *path, const struct es_capture_options *opt,
                                       struct es_capture *out, char *err, size_t errlen);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "check.h"
 #include "heapseg.h"
 
 #ifndef ES_VERSION
@@ -21,6 +22,7 @@
 static const char usage_text[] =
     "Usage: expert-broker run -r CAPTURE -e EXPERT.so [-e EXPERT.so ...] [OPTIONS]\n"
     "       expert-broker list [--json] EXPERT.so [EXPERT.so ...]\n"
+    "       expert-broker check [--json]\n"
     "       expert-broker --help | --version\n"
     "\n"
     "Runs Network Monitor 2.x experts over a saved capture, each in its own\n"
@@ -29,6 +31,8 @@ static const char usage_text[] =
     "Commands:\n"
     "  run                    run the experts over the capture\n"
     "  list                   load each expert, call Register, print what it says\n"
+    "  check                  show which sandbox layers this machine offers and\n"
+    "                         which the broker will use\n"
     "\n"
     "Options of run:\n"
     "  -r, --read FILE        capture to analyse (pcap or pcapng)\n"
@@ -47,8 +51,8 @@ static const char usage_text[] =
     "      --no-table         do not print the summary table on stderr\n"
     "  -q, --quiet            print neither table nor progress on stderr\n"
     "\n"
-    "Options of list:\n"
-    "      --json             one JSON object per expert instead of text\n"
+    "Options of list and check:\n"
+    "      --json             one JSON object per line instead of text\n"
     "\n"
     "Sandbox options (run and list):\n"
     "      --user NAME        user the experts run as when the broker is root\n"
@@ -78,6 +82,7 @@ static const char usage_text[] =
     "  expert-broker run -r trace.pcapng -e a.so -e b.so -o events.jsonl -j 2\n"
     "  expert-broker run -r trace.pcap -e tcpretrans.so -f 'tcp port 80' -m 64M\n"
     "  expert-broker list --json /usr/lib/x86_64-linux-gnu/expert-sandbox/experts/*.so\n"
+    "  expert-broker check --require seccomp --require landlock\n"
     "\n"
     "See expert-broker(1) and docs/output.md for the output schema.\n";
 
@@ -326,6 +331,35 @@ static int cmd_list(int argc, char **argv)
     return status;
 }
 
+static int cmd_check(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        SANDBOX_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct es_check_options opt = {.out = stdout};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        int handled = sandbox_option(c, optarg, &opt.sandbox);
+        if (handled < 0)
+            return ES_EXIT_USAGE;
+        if (handled)
+            continue;
+        switch (c) {
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        case OPT_JSON: opt.json = true; break;
+        case 'h': fputs(usage_text, stdout); return ES_EXIT_OK;
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("check takes no file, not '%s'", argv[optind]);
+    return es_check(&opt);
+}
+
 int main(int argc, char **argv)
 {
     /* A reader that goes away (`| head`) is a write error to report, not a
@@ -333,7 +367,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (argc < 2)
-        return usage_error("%s", "missing command: run or list");
+        return usage_error("%s", "missing command: run, list or check");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, stdout);
@@ -347,5 +381,7 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "list"))
         return cmd_list(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (expected run or list)", cmd);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (expected run, list or check)", cmd);
 }

@@ -908,6 +908,53 @@ static size_t detail_len(const struct es_outcome *o)
     return strnlen(o->detail, sizeof o->detail);
 }
 
+/* "layers":["rlimits",...] as the worker reported them in its Hello, and
+ * "layer_report": what was missing and why (null when nothing was). */
+static void put_layers(struct es_buf *b, const struct es_outcome *o)
+{
+    static const char *const names[] = {"rlimits", "user", "namespaces", "landlock", "seccomp"};
+    buf_puts(b, ",\"layers\":[");
+    bool first = true;
+    for (unsigned i = 0; i < ARRAY_LEN(names); i++) {
+        if (o->layers & (1u << i)) {
+            buf_printf(b, "%s\"%s\"", first ? "" : ",", names[i]);
+            first = false;
+        }
+    }
+    buf_puts(b, "],\"layer_report\":");
+    size_t len = strnlen(o->layer_report, sizeof o->layer_report);
+    if (len)
+        buf_json_string(b, (const uint8_t *)o->layer_report, len);
+    else
+        buf_puts(b, "null");
+}
+
+/* The system call as the kernel reported it to the broker. */
+static void put_violation(struct es_buf *b, const struct es_outcome *o)
+{
+    buf_puts(b, ",\"violation\":");
+    if (!o->has_violation) {
+        buf_puts(b, "null");
+        return;
+    }
+    buf_puts(b, "{\"syscall\":");
+    buf_json_string(b, (const uint8_t *)o->violation_syscall,
+                    strnlen(o->violation_syscall, sizeof o->violation_syscall));
+    buf_puts(b, ",\"arch\":");
+    buf_json_string(b, (const uint8_t *)o->violation_arch,
+                    strnlen(o->violation_arch, sizeof o->violation_arch));
+    buf_printf(b, ",\"number\":%d,\"args\":[", o->violation_number);
+    for (int i = 0; i < 6; i++)
+        buf_printf(b, "%s\"0x%" PRIx64 "\"", i ? "," : "", o->violation_args[i]);
+    buf_printf(b, "],\"instruction_pointer\":\"0x%" PRIx64 "\",\"path\":", o->violation_ip);
+    size_t len = strnlen(o->violation_path, sizeof o->violation_path);
+    if (len)
+        buf_json_string(b, (const uint8_t *)o->violation_path, len);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, "}");
+}
+
 int es_output_outcome(struct es_output *out, const struct es_outcome *o)
 {
     if (!out || !out->json)
@@ -977,6 +1024,26 @@ int es_output_outcome(struct es_output *out, const struct es_outcome *o)
     } else {
         buf_puts(b, "null");
     }
+    buf_puts(b, ",\"cpu_seconds\":");
+    if (isfinite(o->cpu_seconds) && o->cpu_seconds >= 0) {
+        char text[64];
+        snprintf(text, sizeof text, "%.3f", o->cpu_seconds);
+        normalise_decimal_point(text);
+        buf_puts(b, text);
+    } else {
+        buf_puts(b, "null");
+    }
+    put_layers(b, o);
+    put_violation(b, o);
+    buf_puts(b, ",\"output_tail\":");
+    if (o->output_tail_len > 0)
+        buf_json_string(b, (const uint8_t *)o->output_tail,
+                        o->output_tail_len < sizeof o->output_tail ? o->output_tail_len
+                                                                   : sizeof o->output_tail);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, ",\"output_cut\":");
+    buf_json_bool(b, o->output_tail_cut);
     buf_puts(b, "}\n");
     return write_record(out->json, b);
 }

@@ -226,8 +226,8 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         goto out;
     }
     if (capture.truncated)
-        fprintf(diag, "expert-broker: %s: damaged; analysing the %u intact frames\n", opt->capture_path,
-                capture.frame_count);
+        fprintf(diag, "expert-broker: %s: %s\n", opt->capture_path,
+                why[0] ? why : "damaged; analysing the intact frames");
 
     output = es_output_new(opt->json);
     if (!output) {

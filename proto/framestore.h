@@ -7,10 +7,13 @@
  * read-only; ExpertGetFrame is pointer arithmetic over it.
  *
  *   offset 0            struct es_store_header
+ *   frames_offset       the frames, each a FRAME (netmon.h) padded to 8 bytes
  *   index_offset        uint64_t[frame_count]: offset of each frame's FRAME
  *   filter_offset       bitmap, one bit per frame, 1 = passes --filter
  *                       (0 when the run has no filter)
- *   frames_offset       the frames, each a FRAME (netmon.h) padded to 8 bytes
+ *
+ * The frames come first because the broker writes the store in one pass and
+ * learns the frame count only at the end.
  *
  * Every offset and length is checked by the broker when it writes the store;
  * the worker trusts the store (it cannot change it) and checks only the

@@ -66,6 +66,10 @@ static void *map_segment(int fd, int prot, size_t *size_out)
     if (fstat(fd, &st) != 0 || st.st_size <= 0)
         return NULL;
     void *p = mmap(NULL, (size_t)st.st_size, prot, MAP_SHARED, fd, 0);
+    /* Kernels before 6.7 refuse shared mappings of a write-sealed memfd even
+     * read-only; a private read-only mapping sees the same sealed pages. */
+    if (p == MAP_FAILED && errno == EPERM && !(prot & PROT_WRITE))
+        p = mmap(NULL, (size_t)st.st_size, prot, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED)
         return NULL;
     *size_out = (size_t)st.st_size;
