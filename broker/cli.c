@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "broker.h"
-#include "check.h"
+#include "sandbox_probe.h"
 #include "heapseg.h"
 
 #ifndef ES_VERSION

@@ -522,6 +522,17 @@ static void describe_stop(struct worker *w, enum es_outcome_kind kind, const cha
         snprintf(o->detail, sizeof o->detail, "%s; ended %s", what, phase_words(w->phase));
 }
 
+static void append_fault_address(struct worker *w)
+{
+    struct es_heap_control c;
+    es_heapseg_read_counters(&w->heap, &c);
+    struct es_outcome *o = w->outcome;
+    size_t used = strlen(o->detail);
+    if (c.crash_signal == (uint32_t)o->signal && used < sizeof o->detail)
+        snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx)",
+                 (unsigned long long)c.crash_address);
+}
+
 /* The one place where a worker's end becomes an outcome.  The order of the
  * tests is the order of precedence: what the broker itself saw first. */
 static void classify(struct supervisor *s, struct worker *w)
@@ -573,6 +584,7 @@ static void classify(struct supervisor *s, struct worker *w)
         o->kind = ES_OUTCOME_CRASHED;
         snprintf(o->detail, sizeof o->detail, "killed by %s %s", es_signal_name(o->signal, name, sizeof name),
                  phase_words(w->phase));
+        append_fault_address(w);
     } else if (w->finished) {
         if (!w->result) {
             o->kind = ES_OUTCOME_PROBLEM;
@@ -618,6 +630,14 @@ static void read_heap_report(struct worker *w, uint32_t frame_count)
     o->last_frame = c.last_frame < frame_count ? (int64_t)c.last_frame : -1;
     o->heap_peak = c.peak_bytes < o->heap_quota ? c.peak_bytes : o->heap_quota;
     o->heap_in_use = c.bytes_in_use < o->heap_quota ? c.bytes_in_use : o->heap_quota;
+    /* The worker's own record of where it faulted: believed only next to
+     * the signal the kernel reported, and only for faults. */
+    if (o->signal != 0 && c.crash_signal == (uint32_t)o->signal &&
+        (o->signal == SIGSEGV || o->signal == SIGBUS || o->signal == SIGILL || o->signal == SIGFPE ||
+         o->signal == SIGTRAP)) {
+        o->has_fault_address = true;
+        o->fault_address = c.crash_address;
+    }
 }
 
 /* CPU time of a zombie, from the kernel's accounting (fields 14 and 15 of
@@ -655,8 +675,8 @@ static void end_worker(struct supervisor *s, struct worker *w)
         ;
     read_output(s, w, 1 << 20);
 
-    read_heap_report(w, s->cfg->startup ? s->cfg->startup->frame_count : 0);
     classify(s, w);
+    read_heap_report(w, s->cfg->startup ? s->cfg->startup->frame_count : 0);
     w->outcome->elapsed_seconds = seconds_since(&w->start_time);
 
     unwatch_and_close(s, &w->control);

@@ -32,6 +32,12 @@ struct es_heap_control {
     uint64_t peak_bytes;
     uint64_t helper_calls;       /* every Expert* call, for fault injection */
     uint64_t alloc_failures;
+    /* Written by the worker's fatal-signal handler just before it dies; the
+     * broker shows the address only if the signal matches the one the
+     * kernel reported. */
+    uint32_t crash_signal;
+    uint32_t crash_code;         /* si_code */
+    uint64_t crash_address;      /* si_addr, for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
 };
 
 _Static_assert(sizeof(struct es_heap_control) <= ES_HEAP_CONTROL_SIZE, "control block fits its page");

@@ -1,2 +1,895 @@
-/* placeholder, being written */
-typedef int es_placeholder_unit;
+/*
+ * heap.c - TLSF (two-level segregated fit) allocator over a caller-given
+ * region whose every byte the expert can overwrite.
+ *
+ * Layout of the region:
+ *
+ *   [struct es_heap][block][block]...[block]
+ *   ^ region         ^ arena_begin         ^ arena_end (region size rounded
+ *                                            down to 16)
+ *
+ * Every block starts with a 16-byte header:
+ *
+ *   word 0  size_word: bits 0-3 flags (USED, PREV_USED), bits 4-47 the
+ *           physical block size (header included, a multiple of 16),
+ *           bits 48-63 a tag hashed from the block's offset and bits 0-47.
+ *   word 1  used block: the size the caller asked for;
+ *           free block: offset of the previous block in its free list.
+ *
+ * A free block also keeps the offset of the next block in its free list in
+ * its first payload word and its size in its last word (the footer), which
+ * is how a block being freed finds its free physical predecessor.  So the
+ * smallest block is 32 bytes and a used block costs 16 bytes of overhead,
+ * which the 16-byte alignment would cost anyway.
+ *
+ * All links are offsets from the region start, never pointers, and all of
+ * them are checked before use: bounds, alignment, the header tag (which
+ * depends on the block's own offset, so a header copied elsewhere does not
+ * validate), the free/used state, the size class and the neighbour links.
+ * Whatever the bytes say, no read or write leaves [region, region + size):
+ * offsets are bounded by arena_end, which lives in a part of the control
+ * structure that is never written after init and is guarded by a hash, so a
+ * scribble over it is detected rather than believed.  Loops exist only in
+ * es_heap_check, which is bounded by the number of blocks.
+ *
+ * Zero-filling: the region starts as zeroes (a fresh memfd).  `fresh` marks
+ * the lowest offset above which no block was ever handed out; above it only
+ * the allocator's own metadata can be non-zero, and only in two places: the
+ * first FRESH_DIRTY bytes (the header and next link of the free block that
+ * starts at or spans `fresh`) and the last footer word of the arena.  Memory
+ * above `fresh` therefore need not be cleared, which keeps a large fresh
+ * allocation from faulting in (and charging the quota for) every page.
+ */
+#include "heap.h"
+
+#include <string.h>
+
+enum {
+    GRANULE_LOG2 = 4,
+    GRANULE = 1 << GRANULE_LOG2,           /* 16: alignment and size unit */
+    HEADER_SIZE = 16,
+    MIN_BLOCK = 32,                        /* header + next link + footer */
+    SL_LOG2 = 5,
+    SL_COUNT = 1 << SL_LOG2,               /* second-level lists per first level */
+    SMALL_LIMIT_LOG2 = SL_LOG2 + GRANULE_LOG2,
+    SIZE_BITS = 48,
+    /* First level 0 holds the small sizes (below 512, one list per 16
+     * bytes); levels 1.. hold sizes with log2 9 .. SIZE_BITS-1. */
+    FL_COUNT = SIZE_BITS - SMALL_LIMIT_LOG2 + 1,
+    /* A used block is never more than this much larger than the request
+     * plus its header (the allocator splits off any remainder of
+     * MIN_BLOCK or more); checked as part of header validation. */
+    MAX_SLACK = 48,
+    FRESH_DIRTY = 32,
+};
+
+#define SMALL_LIMIT ((uint64_t)1 << SMALL_LIMIT_LOG2)
+#define FLAG_USED ((uint64_t)1)
+#define FLAG_PREV_USED ((uint64_t)2)
+#define FLAG_MASK ((uint64_t)15)
+#define LOW_MASK (((uint64_t)1 << SIZE_BITS) - 1)
+#define SIZE_MASK (LOW_MASK & ~FLAG_MASK)
+/* Largest arena: block sizes must fit the 48-bit size field. */
+#define MAX_ARENA (((uint64_t)1 << SIZE_BITS) - GRANULE)
+/* Above this no region could ever hold the request: TOO_LARGE, and every
+ * size computation below stays far from overflow. */
+#define MAX_REQUEST (MAX_ARENA - 4 * (uint64_t)GRANULE)
+#define FL_VALID_MASK (((uint64_t)1 << FL_COUNT) - 1)
+
+#define HEAP_MAGIC UINT64_C(0x31504145485f5345)  /* "ES_HEAP1" */
+
+struct es_heap {
+    /* Written once by es_heap_init, checked against `guard` on every call. */
+    uint64_t magic;
+    uint64_t self;              /* the region's address */
+    uint64_t region_size;
+    uint64_t arena_begin;       /* offsets from the region start */
+    uint64_t arena_end;
+    uint64_t guard;
+
+    /* Mutable state; each field is checked when used. */
+    uint64_t fresh;             /* see the file comment */
+    uint64_t fresh_inverse;     /* ~fresh, so a scribble over it shows */
+    uint64_t corrupt;           /* latched on the first inconsistency */
+    uint64_t bytes_in_use;
+    uint64_t blocks_in_use;
+    uint64_t peak_bytes;
+    uint64_t fl_bitmap;
+    uint32_t sl_bitmap[FL_COUNT];
+    uint64_t heads[FL_COUNT][SL_COUNT];  /* 0: empty list */
+};
+
+#define CONTROL_SIZE ((sizeof(struct es_heap) + GRANULE - 1) & ~(size_t)(GRANULE - 1))
+
+/* A validated view of the heap, taken once per call so that the bounds used
+ * for every check come from checked values, not from re-reading the region. */
+struct view {
+    struct es_heap *h;
+    unsigned char *base;
+    uint64_t begin;
+    uint64_t end;
+    uint64_t fresh;
+};
+
+/* A block header as read and validated. */
+struct block {
+    uint64_t off;
+    uint64_t size;
+    uint64_t flags;
+    uint64_t aux;               /* requested size, or previous free link */
+};
+
+/* Metadata words are loaded and stored exactly once each, so that a value
+ * that was validated is the value used even if the expert writes the word
+ * again in between (relaxed atomics cost nothing extra on the targets). */
+static inline uint64_t load_word(const struct view *v, uint64_t off)
+{
+    return __atomic_load_n((const uint64_t *)(const void *)(v->base + off), __ATOMIC_RELAXED);
+}
+
+static inline void store_word(const struct view *v, uint64_t off, uint64_t value)
+{
+    __atomic_store_n((uint64_t *)(void *)(v->base + off), value, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t load_field(const uint64_t *field)
+{
+    return __atomic_load_n(field, __ATOMIC_RELAXED);
+}
+
+static inline void store_field(uint64_t *field, uint64_t value)
+{
+    __atomic_store_n(field, value, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= UINT64_C(0x9e3779b97f4a7c15);
+    x ^= x >> 29;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 32;
+    return x;
+}
+
+static inline uint64_t header_tag(uint64_t off, uint64_t low_bits)
+{
+    return mix64(low_bits ^ (off << 13) ^ (off >> 51) ^ UINT64_C(0x6a09e667f3bcc908)) >> SIZE_BITS;
+}
+
+static inline uint64_t make_size_word(uint64_t off, uint64_t size, uint64_t flags)
+{
+    uint64_t low_bits = size | flags;
+    return low_bits | header_tag(off, low_bits) << SIZE_BITS;
+}
+
+static inline uint64_t rotate_left(uint64_t x, unsigned bits)
+{
+    return x << bits | x >> (64 - bits);
+}
+
+/* Checked on every call, so one mixing round over all five fields: enough to
+ * catch a scribble, which is all it is for (an expert in the same process
+ * that wants to forge it can do worse things anyway). */
+static uint64_t control_guard(const struct es_heap *h)
+{
+    return mix64(load_field(&h->magic) ^ rotate_left(load_field(&h->self), 7) ^
+                 rotate_left(load_field(&h->region_size), 19) ^
+                 rotate_left(load_field(&h->arena_begin), 31) ^
+                 rotate_left(load_field(&h->arena_end), 43));
+}
+
+static inline uint64_t round_up_granule(uint64_t n)
+{
+    return (n + GRANULE - 1) & ~(uint64_t)(GRANULE - 1);
+}
+
+/* Physical block size for a request of n <= MAX_REQUEST bytes. */
+static inline uint64_t block_need(uint64_t n)
+{
+    uint64_t payload = round_up_granule(n);
+    if (payload < MIN_BLOCK - HEADER_SIZE)
+        payload = MIN_BLOCK - HEADER_SIZE;
+    return HEADER_SIZE + payload;
+}
+
+/* TLSF mapping of a block size (>= MIN_BLOCK, < 2^SIZE_BITS) to its list. */
+static inline void size_class(uint64_t size, unsigned *fl, unsigned *sl)
+{
+    if (size < SMALL_LIMIT) {
+        *fl = 0;
+        *sl = (unsigned)(size >> GRANULE_LOG2);
+    } else {
+        unsigned log2 = 63u - (unsigned)__builtin_clzll(size);
+        *fl = log2 - (SMALL_LIMIT_LOG2 - 1);
+        *sl = (unsigned)(size >> (log2 - SL_LOG2)) ^ SL_COUNT;
+    }
+}
+
+/* ---- Entry checks -------------------------------------------------------- */
+
+static bool control_valid(const struct es_heap *h, struct view *v)
+{
+    if (h == NULL || ((uintptr_t)h & (GRANULE - 1)) != 0)
+        return false;
+    uint64_t begin = load_field(&h->arena_begin);
+    uint64_t end = load_field(&h->arena_end);
+    if (load_field(&h->magic) != HEAP_MAGIC || load_field(&h->self) != (uint64_t)(uintptr_t)h ||
+        load_field(&h->guard) != control_guard(h))
+        return false;
+    /* The guard passed, so these hold unless someone forged the guard too;
+     * they are cheap, so check them anyway. */
+    if (begin != CONTROL_SIZE || end > load_field(&h->region_size) || (end & (GRANULE - 1)) != 0 ||
+        end < begin || end - begin < MIN_BLOCK || end - begin > MAX_ARENA)
+        return false;
+    v->h = (struct es_heap *)(uintptr_t)h;
+    v->base = (unsigned char *)(uintptr_t)h;
+    v->begin = begin;
+    v->end = end;
+    return true;
+}
+
+static bool fresh_valid(struct view *v)
+{
+    uint64_t fresh = load_field(&v->h->fresh);
+    if (load_field(&v->h->fresh_inverse) != ~fresh || fresh < v->begin || fresh > v->end ||
+        (fresh & (GRANULE - 1)) != 0)
+        return false;
+    v->fresh = fresh;
+    return true;
+}
+
+static enum es_heap_status latch_corrupt(const struct view *v)
+{
+    store_field(&v->h->corrupt, 1);
+    return ES_HEAP_CORRUPT;
+}
+
+/* Validates the control structure for a mutating call.  Even when it is
+ * garbage, h is the region start the caller was given by es_heap_init, so
+ * latching the flag there stays inside the region. */
+static enum es_heap_status enter(struct es_heap *h, struct view *v)
+{
+    if (h == NULL)
+        return ES_HEAP_CORRUPT;
+    if (!control_valid(h, v)) {
+        store_field(&h->corrupt, 1);
+        return ES_HEAP_CORRUPT;
+    }
+    if (load_field(&h->corrupt) != 0)
+        return ES_HEAP_CORRUPT;
+    if (!fresh_valid(v))
+        return latch_corrupt(v);
+    return ES_HEAP_OK;
+}
+
+/* ---- Blocks -------------------------------------------------------------- */
+
+/* Reads the header at off and checks everything it can say about itself. */
+static bool read_block(const struct view *v, uint64_t off, struct block *out)
+{
+    if (off < v->begin || off > v->end - MIN_BLOCK || (off & (GRANULE - 1)) != 0)
+        return false;
+    uint64_t word = load_word(v, off);
+    uint64_t low_bits = word & LOW_MASK;
+    if (word >> SIZE_BITS != header_tag(off, low_bits))
+        return false;
+    uint64_t size = low_bits & SIZE_MASK;
+    uint64_t flags = low_bits & FLAG_MASK;
+    if ((flags & ~(FLAG_USED | FLAG_PREV_USED)) != 0 || size < MIN_BLOCK || size > v->end - off)
+        return false;
+    out->off = off;
+    out->size = size;
+    out->flags = flags;
+    out->aux = load_word(v, off + 8);
+    if (flags & FLAG_USED) {
+        uint64_t payload = size - HEADER_SIZE;
+        if (out->aux > payload || payload - out->aux >= MAX_SLACK)
+            return false;
+    }
+    return true;
+}
+
+static inline bool block_used(const struct block *b)
+{
+    return (b->flags & FLAG_USED) != 0;
+}
+
+static bool read_free_block(const struct view *v, uint64_t off, struct block *out)
+{
+    return read_block(v, off, out) && !block_used(out);
+}
+
+static inline void write_header(const struct view *v, uint64_t off, uint64_t size, uint64_t flags,
+                                uint64_t aux)
+{
+    store_word(v, off, make_size_word(off, size, flags));
+    store_word(v, off + 8, aux);
+}
+
+/* Rewrites only the flags of a validated block, keeping word 1. */
+static inline void set_flags(const struct view *v, const struct block *b, uint64_t flags)
+{
+    store_word(v, b->off, make_size_word(b->off, b->size, flags));
+}
+
+/* A header swallowed by a merge must never validate again, or a stale
+ * pointer to it would pass for a live block (size 0 never validates). */
+static inline void invalidate_header(const struct view *v, uint64_t off)
+{
+    store_word(v, off, 0);
+    store_word(v, off + 8, 0);
+}
+
+/* ---- Free lists ---------------------------------------------------------- */
+
+static inline uint64_t next_free_link(const struct view *v, const struct block *b)
+{
+    return load_word(v, b->off + HEADER_SIZE);
+}
+
+/* Removes a validated free block from its list, checking both neighbours
+ * point back at it before writing through them. */
+static bool unlink_free(const struct view *v, const struct block *b)
+{
+    unsigned fl, sl;
+    size_class(b->size, &fl, &sl);
+    uint64_t prev = b->aux;
+    uint64_t next = next_free_link(v, b);
+    struct block other;
+    if (prev != 0) {
+        if (!read_free_block(v, prev, &other) || next_free_link(v, &other) != b->off)
+            return false;
+    } else if (load_field(&v->h->heads[fl][sl]) != b->off) {
+        return false;
+    }
+    if (next != 0) {
+        if (!read_free_block(v, next, &other) || other.aux != b->off)
+            return false;
+    }
+
+    if (prev != 0)
+        store_word(v, prev + HEADER_SIZE, next);
+    else
+        store_field(&v->h->heads[fl][sl], next);
+    if (next != 0)
+        store_word(v, next + 8, prev);
+    if (prev == 0 && next == 0) {
+        uint32_t sl_map = __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) & ~(1u << sl);
+        __atomic_store_n(&v->h->sl_bitmap[fl], sl_map, __ATOMIC_RELAXED);
+        if (sl_map == 0)
+            store_field(&v->h->fl_bitmap, load_field(&v->h->fl_bitmap) & ~((uint64_t)1 << fl));
+    }
+    return true;
+}
+
+/* Makes [off, off + size) a free block and pushes it on its list. */
+static bool insert_free(const struct view *v, uint64_t off, uint64_t size, uint64_t flags)
+{
+    unsigned fl, sl;
+    size_class(size, &fl, &sl);
+    uint64_t head = load_field(&v->h->heads[fl][sl]);
+    struct block head_block;
+    if (head != 0 && (!read_free_block(v, head, &head_block) || head_block.aux != 0 || head == off))
+        return false;
+
+    write_header(v, off, size, flags & ~FLAG_USED, 0);
+    store_word(v, off + HEADER_SIZE, head);
+    store_word(v, off + size - 8, size);
+    if (head != 0)
+        store_word(v, head + 8, off);
+    store_field(&v->h->heads[fl][sl], off);
+    __atomic_store_n(&v->h->sl_bitmap[fl],
+                     __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) | 1u << sl,
+                     __ATOMIC_RELAXED);
+    store_field(&v->h->fl_bitmap, load_field(&v->h->fl_bitmap) | (uint64_t)1 << fl);
+    return true;
+}
+
+/* Validates the head of list (fl, sl) as a free block of that class. */
+static enum es_heap_status list_head(const struct view *v, unsigned fl, unsigned sl, struct block *out)
+{
+    uint64_t head = load_field(&v->h->heads[fl][sl]);
+    unsigned block_fl, block_sl;
+    if (head == 0 || !read_free_block(v, head, out))
+        return ES_HEAP_CORRUPT;
+    size_class(out->size, &block_fl, &block_sl);
+    if (block_fl != fl || block_sl != sl || out->aux != 0)
+        return ES_HEAP_CORRUPT;
+    return ES_HEAP_OK;
+}
+
+/* Finds a free block of at least need bytes in O(1).  The request is rounded
+ * up to the next size class so that any block of the class found fits (good
+ * fit); when that finds nothing, the head of the request's own class is
+ * tried too, so that the last block of exactly the right size is not missed. */
+static enum es_heap_status find_free(const struct view *v, uint64_t need, struct block *out)
+{
+    uint64_t target = need;
+    if (need >= SMALL_LIMIT) {
+        unsigned log2 = 63u - (unsigned)__builtin_clzll(need);
+        target = need + ((uint64_t)1 << (log2 - SL_LOG2)) - 1;
+    }
+    unsigned fl, sl;
+    size_class(target, &fl, &sl);
+    if (fl < FL_COUNT) {
+        uint32_t sl_map = __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) & (~0u << sl);
+        if (sl_map == 0) {
+            uint64_t fl_map = load_field(&v->h->fl_bitmap) & FL_VALID_MASK & (~(uint64_t)0 << (fl + 1));
+            if (fl_map != 0) {
+                fl = (unsigned)__builtin_ctzll(fl_map);
+                sl_map = __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED);
+                if (sl_map == 0)
+                    return ES_HEAP_CORRUPT;    /* first level says non-empty */
+            }
+        }
+        if (sl_map != 0) {
+            sl = (unsigned)__builtin_ctz(sl_map);
+            enum es_heap_status status = list_head(v, fl, sl, out);
+            if (status != ES_HEAP_OK)
+                return status;
+            return out->size >= need ? ES_HEAP_OK : ES_HEAP_CORRUPT;
+        }
+    }
+
+    size_class(need, &fl, &sl);
+    if (fl < FL_COUNT && (__atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) & (1u << sl)) != 0) {
+        enum es_heap_status status = list_head(v, fl, sl, out);
+        if (status != ES_HEAP_OK)
+            return status;
+        if (out->size >= need)
+            return ES_HEAP_OK;
+    }
+    return ES_HEAP_NO_MEMORY;
+}
+
+/* ---- Core operations ------------------------------------------------------ */
+
+/* Zeroes [from, to) where it may hold something other than zero: everything
+ * below the fresh mark plus its dirty margin, and the arena's last word. */
+static void zero_new_bytes(const struct view *v, uint64_t from, uint64_t to)
+{
+    if (from >= to)
+        return;
+    uint64_t dirty_end = v->fresh + FRESH_DIRTY;
+    if (dirty_end > v->end)
+        dirty_end = v->end;
+    if (from < dirty_end)
+        memset(v->base + from, 0, (to < dirty_end ? to : dirty_end) - from);
+    uint64_t tail_from = v->end - 8;     /* the last free block's footer */
+    if (tail_from < from)
+        tail_from = from;
+    if (tail_from < dirty_end)
+        tail_from = dirty_end;            /* already cleared above */
+    if (tail_from < to)
+        memset(v->base + tail_from, 0, to - tail_from);
+}
+
+/* The caller may write anywhere up to block_end from now on. */
+static void raise_fresh(struct view *v, uint64_t block_end)
+{
+    if (block_end > v->fresh) {
+        v->fresh = block_end;
+        store_field(&v->h->fresh, block_end);
+        store_field(&v->h->fresh_inverse, ~block_end);
+    }
+}
+
+static void count_alloc(const struct view *v, uint64_t n)
+{
+    uint64_t in_use = load_field(&v->h->bytes_in_use) + n;
+    store_field(&v->h->bytes_in_use, in_use);
+    store_field(&v->h->blocks_in_use, load_field(&v->h->blocks_in_use) + 1);
+    if (in_use > load_field(&v->h->peak_bytes))
+        store_field(&v->h->peak_bytes, in_use);
+}
+
+static void count_resize(const struct view *v, uint64_t old_n, uint64_t new_n)
+{
+    uint64_t in_use = load_field(&v->h->bytes_in_use) - old_n + new_n;
+    store_field(&v->h->bytes_in_use, in_use);
+    if (in_use > load_field(&v->h->peak_bytes))
+        store_field(&v->h->peak_bytes, in_use);
+}
+
+static void count_free(const struct view *v, uint64_t n)
+{
+    store_field(&v->h->bytes_in_use, load_field(&v->h->bytes_in_use) - n);
+    store_field(&v->h->blocks_in_use, load_field(&v->h->blocks_in_use) - 1);
+}
+
+/* Takes a free block for a request of n bytes and marks it used; does not
+ * zero it or move the fresh mark.  Describes the block in *taken. */
+static enum es_heap_status take_block(const struct view *v, uint64_t n, struct block *taken)
+{
+    uint64_t need = block_need(n);
+    if (need > v->end - v->begin)
+        return ES_HEAP_NO_MEMORY;
+    struct block b;
+    enum es_heap_status status = find_free(v, need, &b);
+    if (status != ES_HEAP_OK)
+        return status;
+    struct block next;
+    uint64_t end = b.off + b.size;
+    if (end < v->end && !read_block(v, end, &next))
+        return ES_HEAP_CORRUPT;
+    if (!unlink_free(v, &b))
+        return ES_HEAP_CORRUPT;
+
+    uint64_t size = b.size;
+    if (b.size - need >= MIN_BLOCK) {
+        size = need;
+        /* The block after the remainder already has PREV_USED clear. */
+        if (!insert_free(v, b.off + need, b.size - need, FLAG_PREV_USED))
+            return ES_HEAP_CORRUPT;
+    } else if (end < v->end) {
+        set_flags(v, &next, next.flags | FLAG_PREV_USED);
+    }
+    write_header(v, b.off, size, FLAG_USED | (b.flags & FLAG_PREV_USED), n);
+    taken->off = b.off;
+    taken->size = size;
+    taken->flags = FLAG_USED | (b.flags & FLAG_PREV_USED);
+    taken->aux = n;
+    return ES_HEAP_OK;
+}
+
+/* Turns [off, off + size), whose predecessor is used iff prev_used, into
+ * free memory, merging it with free physical neighbours. */
+static enum es_heap_status release(const struct view *v, uint64_t off, uint64_t size, bool prev_used)
+{
+    struct block prev, next;
+    bool merge_prev = false, merge_next = false, has_next = false;
+
+    /* Validate both neighbours before changing anything. */
+    if (!prev_used) {
+        if (off - v->begin < MIN_BLOCK)
+            return ES_HEAP_CORRUPT;
+        uint64_t prev_size = load_word(v, off - 8);
+        if (prev_size > off - v->begin || !read_free_block(v, off - prev_size, &prev) ||
+            prev.size != prev_size)
+            return ES_HEAP_CORRUPT;
+        merge_prev = true;
+    }
+    uint64_t end = off + size;
+    if (end < v->end) {
+        /* The block being released is in use, so its successor must say so. */
+        if (!read_block(v, end, &next) || !(next.flags & FLAG_PREV_USED))
+            return ES_HEAP_CORRUPT;
+        has_next = true;
+        merge_next = !block_used(&next);
+    }
+
+    uint64_t start = off, total = size;
+    uint64_t flags = FLAG_PREV_USED;
+    if (merge_prev) {
+        if (!unlink_free(v, &prev))
+            return ES_HEAP_CORRUPT;
+        invalidate_header(v, off);
+        start = prev.off;
+        total += prev.size;
+        flags = prev.flags & FLAG_PREV_USED;
+    }
+    if (merge_next) {
+        /* Re-read: unlinking prev may have rewritten next's links. */
+        if (!read_free_block(v, end, &next) || !unlink_free(v, &next))
+            return ES_HEAP_CORRUPT;
+        invalidate_header(v, end);
+        total += next.size;
+    } else if (has_next) {
+        set_flags(v, &next, next.flags & ~FLAG_PREV_USED);
+    }
+    if (!insert_free(v, start, total, flags))
+        return ES_HEAP_CORRUPT;
+    return ES_HEAP_OK;
+}
+
+/* Checks that p is the payload of a live block and reads its header. */
+static enum es_heap_status resolve_live(const struct view *v, const void *p, struct block *out)
+{
+    uintptr_t address = (uintptr_t)p, base = (uintptr_t)v->base;
+    if (address < base)
+        return ES_HEAP_BAD_POINTER;
+    uint64_t payload = (uint64_t)(address - base);
+    if ((payload & (GRANULE - 1)) != 0 || payload < v->begin + HEADER_SIZE ||
+        payload > v->end - (MIN_BLOCK - HEADER_SIZE))
+        return ES_HEAP_BAD_POINTER;
+    if (!read_block(v, payload - HEADER_SIZE, out) || !block_used(out))
+        return ES_HEAP_BAD_POINTER;
+    return ES_HEAP_OK;
+}
+
+static inline void set_status(enum es_heap_status *status, enum es_heap_status value)
+{
+    if (status != NULL)
+        *status = value;
+}
+
+/* ---- API ------------------------------------------------------------------ */
+
+size_t es_heap_min_region(void)
+{
+    return CONTROL_SIZE + MIN_BLOCK;
+}
+
+struct es_heap *es_heap_init(void *region, size_t size)
+{
+    if (region == NULL || ((uintptr_t)region & (GRANULE - 1)) != 0 || size < es_heap_min_region())
+        return NULL;
+    uint64_t end = (uint64_t)size & ~(uint64_t)(GRANULE - 1);
+    if (end - CONTROL_SIZE > MAX_ARENA)
+        end = CONTROL_SIZE + MAX_ARENA;       /* the rest of a giant region stays unused */
+
+    struct es_heap *h = region;
+    memset(h, 0, CONTROL_SIZE);
+    h->magic = HEAP_MAGIC;
+    h->self = (uint64_t)(uintptr_t)h;
+    h->region_size = size;
+    h->arena_begin = CONTROL_SIZE;
+    h->arena_end = end;
+    h->guard = control_guard(h);
+    h->fresh = CONTROL_SIZE;
+    h->fresh_inverse = ~(uint64_t)CONTROL_SIZE;
+
+    struct view v;
+    if (!control_valid(h, &v) || !fresh_valid(&v))
+        return NULL;
+    /* One free block spans the arena; its predecessor counts as used so
+     * nothing ever tries to merge below the arena. */
+    if (!insert_free(&v, v.begin, v.end - v.begin, FLAG_PREV_USED))
+        return NULL;
+    return h;
+}
+
+void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status)
+{
+    struct view v;
+    enum es_heap_status result = enter(h, &v);
+    if (result != ES_HEAP_OK) {
+        set_status(status, result);
+        return NULL;
+    }
+    if ((uint64_t)n > MAX_REQUEST) {
+        set_status(status, ES_HEAP_TOO_LARGE);
+        return NULL;
+    }
+    struct block b;
+    result = take_block(&v, n, &b);
+    if (result != ES_HEAP_OK) {
+        set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
+        return NULL;
+    }
+    uint64_t payload = b.off + HEADER_SIZE;
+    zero_new_bytes(&v, payload, payload + n);
+    raise_fresh(&v, b.off + b.size);
+    count_alloc(&v, n);
+    set_status(status, ES_HEAP_OK);
+    return v.base + payload;
+}
+
+enum es_heap_status es_heap_free(struct es_heap *h, void *p)
+{
+    if (p == NULL)
+        return ES_HEAP_OK;
+    struct view v;
+    enum es_heap_status result = enter(h, &v);
+    if (result != ES_HEAP_OK)
+        return result;
+    struct block b;
+    result = resolve_live(&v, p, &b);
+    if (result != ES_HEAP_OK)
+        return result;
+    if (release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
+        return latch_corrupt(&v);
+    count_free(&v, b.aux);
+    return ES_HEAP_OK;
+}
+
+/* Grows or shrinks b in place to n bytes if it can; *done says whether. */
+static enum es_heap_status resize_in_place(struct view *v, const struct block *b, uint64_t n, bool *done)
+{
+    uint64_t need = block_need(n);
+    uint64_t end = b->off + b->size;
+    uint64_t prev_flag = b->flags & FLAG_PREV_USED;
+    *done = false;
+
+    if (need <= b->size) {
+        uint64_t size = b->size;
+        if (b->size - need >= MIN_BLOCK) {
+            /* Shrink: the tail goes back to the free lists.  release() does
+             * not look at this block's header, so it can go first. */
+            if (release(v, b->off + need, b->size - need, true) != ES_HEAP_OK)
+                return ES_HEAP_CORRUPT;
+            size = need;
+        }
+        write_header(v, b->off, size, FLAG_USED | prev_flag, n);
+        *done = true;
+        return ES_HEAP_OK;
+    }
+
+    if (end >= v->end)
+        return ES_HEAP_OK;
+    struct block next;
+    if (!read_block(v, end, &next) || !(next.flags & FLAG_PREV_USED))
+        return ES_HEAP_CORRUPT;
+    if (block_used(&next) || b->size + next.size < need)
+        return ES_HEAP_OK;
+
+    uint64_t total = b->size + next.size;
+    uint64_t after = end + next.size;
+    struct block after_block;
+    if (total - need < MIN_BLOCK && after < v->end && !read_block(v, after, &after_block))
+        return ES_HEAP_CORRUPT;
+    if (!unlink_free(v, &next))
+        return ES_HEAP_CORRUPT;
+    invalidate_header(v, end);
+    uint64_t size = total;
+    if (total - need >= MIN_BLOCK) {
+        size = need;
+        if (!insert_free(v, b->off + need, total - need, FLAG_PREV_USED))
+            return ES_HEAP_CORRUPT;
+    } else if (after < v->end) {
+        set_flags(v, &after_block, after_block.flags | FLAG_PREV_USED);
+    }
+    write_header(v, b->off, size, FLAG_USED | prev_flag, n);
+    *done = true;
+    return ES_HEAP_OK;
+}
+
+void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status *status)
+{
+    if (p == NULL)
+        return es_heap_alloc(h, n, status);
+    struct view v;
+    enum es_heap_status result = enter(h, &v);
+    if (result != ES_HEAP_OK) {
+        set_status(status, result);
+        return NULL;
+    }
+    struct block b;
+    result = resolve_live(&v, p, &b);
+    if (result == ES_HEAP_OK && (uint64_t)n > MAX_REQUEST)
+        result = ES_HEAP_TOO_LARGE;
+    if (result != ES_HEAP_OK) {
+        set_status(status, result);
+        return NULL;
+    }
+    uint64_t old_n = b.aux;
+    uint64_t payload = b.off + HEADER_SIZE;
+
+    bool done;
+    if (resize_in_place(&v, &b, n, &done) != ES_HEAP_OK) {
+        set_status(status, latch_corrupt(&v));
+        return NULL;
+    }
+    if (done) {
+        struct block resized;
+        if (!read_block(&v, b.off, &resized)) {
+            set_status(status, latch_corrupt(&v));
+            return NULL;
+        }
+        zero_new_bytes(&v, payload + old_n, payload + n);
+        raise_fresh(&v, resized.off + resized.size);
+        count_resize(&v, old_n, n);
+        set_status(status, ES_HEAP_OK);
+        return p;
+    }
+
+    /* Move: n is larger than the old block's payload, so old_n < n. */
+    struct block moved;
+    result = take_block(&v, n, &moved);
+    if (result != ES_HEAP_OK) {
+        set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
+        return NULL;
+    }
+    uint64_t new_payload = moved.off + HEADER_SIZE;
+    memcpy(v.base + new_payload, v.base + payload, old_n);
+    zero_new_bytes(&v, new_payload + old_n, new_payload + n);
+    raise_fresh(&v, moved.off + moved.size);
+    /* Taking the new block may have changed the old one's PREV_USED flag. */
+    if (!read_block(&v, b.off, &b) || !block_used(&b) ||
+        release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK) {
+        set_status(status, latch_corrupt(&v));
+        return NULL;
+    }
+    count_resize(&v, old_n, n);
+    set_status(status, ES_HEAP_OK);
+    return v.base + new_payload;
+}
+
+size_t es_heap_block_size(const struct es_heap *h, const void *p)
+{
+    struct view v;
+    struct block b;
+    if (p == NULL || !control_valid(h, &v) || load_field(&h->corrupt) != 0)
+        return 0;
+    if (resolve_live(&v, p, &b) != ES_HEAP_OK)
+        return 0;
+    return (size_t)b.aux;
+}
+
+void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out)
+{
+    struct view v;
+    memset(out, 0, sizeof *out);
+    if (!control_valid(h, &v))
+        return;
+    out->bytes_in_use = (size_t)load_field(&h->bytes_in_use);
+    out->blocks_in_use = (size_t)load_field(&h->blocks_in_use);
+    out->peak_bytes = (size_t)load_field(&h->peak_bytes);
+    out->arena_size = (size_t)(v.end - v.begin);
+}
+
+/* Walks one free list, checking each entry; false on any inconsistency or
+ * on more entries than there are free blocks (which catches cycles). */
+static bool check_list(const struct view *v, unsigned fl, unsigned sl, uint64_t free_blocks,
+                       uint64_t *listed)
+{
+    uint64_t prev = 0, cur = load_field(&v->h->heads[fl][sl]);
+    while (cur != 0) {
+        struct block b;
+        unsigned block_fl, block_sl;
+        if (++*listed > free_blocks || !read_free_block(v, cur, &b) || b.aux != prev)
+            return false;
+        size_class(b.size, &block_fl, &block_sl);
+        if (block_fl != fl || block_sl != sl)
+            return false;
+        prev = cur;
+        cur = next_free_link(v, &b);
+    }
+    return true;
+}
+
+bool es_heap_check(const struct es_heap *h)
+{
+    struct view v;
+    if (!control_valid(h, &v) || load_field(&h->corrupt) != 0 || !fresh_valid(&v))
+        return false;
+
+    /* Physical walk: every block valid, sizes tile the arena exactly. */
+    uint64_t free_blocks = 0, used_blocks = 0, requested = 0;
+    bool prev_used = true;
+    for (uint64_t off = v.begin; off < v.end;) {
+        struct block b;
+        if (!read_block(&v, off, &b) || ((b.flags & FLAG_PREV_USED) != 0) != prev_used)
+            return false;
+        if (block_used(&b)) {
+            if (off + b.size > v.fresh)
+                return false;
+            used_blocks++;
+            requested += b.aux;
+        } else {
+            unsigned fl, sl;
+            if (!prev_used || load_word(&v, off + b.size - 8) != b.size)
+                return false;
+            size_class(b.size, &fl, &sl);
+            if (!(__atomic_load_n(&v.h->sl_bitmap[fl], __ATOMIC_RELAXED) & (1u << sl)))
+                return false;
+            free_blocks++;
+        }
+        prev_used = block_used(&b);
+        off += b.size;
+    }
+
+    /* Free lists: bitmaps match the lists, the lists hold every free block. */
+    uint64_t fl_map = load_field(&v.h->fl_bitmap);
+    if ((fl_map & ~FL_VALID_MASK) != 0)
+        return false;
+    uint64_t listed = 0;
+    for (unsigned fl = 0; fl < FL_COUNT; fl++) {
+        uint32_t sl_map = __atomic_load_n(&v.h->sl_bitmap[fl], __ATOMIC_RELAXED);
+        if ((sl_map != 0) != ((fl_map >> fl) & 1))
+            return false;
+        for (unsigned sl = 0; sl < SL_COUNT; sl++) {
+            bool listed_bit = (sl_map >> sl) & 1;
+            if (listed_bit != (load_field(&v.h->heads[fl][sl]) != 0))
+                return false;
+            if (!check_list(&v, fl, sl, free_blocks, &listed))
+                return false;
+        }
+    }
+    if (listed != free_blocks)
+        return false;
+
+    return load_field(&h->bytes_in_use) == requested && load_field(&h->blocks_in_use) == used_blocks &&
+           load_field(&h->peak_bytes) >= requested;
+}

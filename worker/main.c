@@ -254,6 +254,8 @@ int main(int argc, char **argv)
         die_setup("bad command line (this program is started by expert-broker)");
 
     attach_segments();
+    if (es_nmapi_record_fatal_signals() != 0)
+        die_setup("cannot install the fatal-signal handler");
     struct es_confinement confinement;
     int confined = es_confine_before_load(&cfg, &confinement);
     say_hello(&confinement);

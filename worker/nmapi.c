@@ -75,6 +75,11 @@ void es_nmapi_end_call(void)
     g.in_call = false;
 }
 
+struct es_heap_control *es_nmapi_control(void)
+{
+    return g.control;
+}
+
 uint32_t es_nmapi_frame_count(void)
 {
     return g.frame_count;

@@ -26,6 +26,16 @@ ES_EXPORT void es_nmapi_end_call(void);
 /* Copies `len` bytes into a fresh heap block (a stored EXPERTCONFIG). */
 ES_EXPORT void *es_nmapi_heap_copy(const void *bytes, size_t len);
 
+struct es_heap_control;
+
+/* The heap's control block (crash_report.c writes the crash record there). */
+struct es_heap_control *es_nmapi_control(void);
+
+/* Records the signal and fault address of a fatal signal in the heap's
+ * control block before the worker dies of it (on an alternate stack, so a
+ * stack overflow is recorded too).  Call after es_nmapi_attach. */
+ES_EXPORT int es_nmapi_record_fatal_signals(void);
+
 /* Frame count of the store, 0 without one. */
 ES_EXPORT uint32_t es_nmapi_frame_count(void);
 

@@ -1,10 +1,10 @@
 /*
- * check.c - probe each confinement layer and mechanism on this machine.
+ * sandbox_probe.c - probe each confinement layer and mechanism on this machine.
  *
  * Probes that change the calling process (unshare, landlock_restrict_self)
  * run in a forked child, so that checking never confines the broker.
  */
-#include "check.h"
+#include "sandbox_probe.h"
 
 #include <errno.h>
 #include <fcntl.h>

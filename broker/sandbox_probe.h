@@ -1,9 +1,9 @@
 /*
- * check.h - `expert-broker check`: what this machine offers the sandbox,
+ * sandbox_probe.h - `expert-broker check`: what this machine offers the sandbox,
  * and what the broker will use.
  */
-#ifndef ES_CHECK_H
-#define ES_CHECK_H
+#ifndef ES_SANDBOX_PROBE_H
+#define ES_SANDBOX_PROBE_H
 
 #include <stdbool.h>
 #include <stdio.h>
