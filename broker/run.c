@@ -113,6 +113,13 @@ static int build_worker_args(const struct es_sandbox_options *sb, uint64_t addre
     return 0;
 }
 
+/* A PID namespace needs root here: an unprivileged broker would have to
+ * create and map a user namespace for init first. */
+static bool wants_pid_namespace(const struct es_sandbox_options *sb)
+{
+    return !(sb->disabled_layers & ES_LAYER_NAMESPACES) && geteuid() == 0;
+}
+
 /* Opens every expert file.  All are checked, so that one run names every
  * unusable file at once; returns false if any was refused. */
 static bool open_experts(const char *const *paths, size_t count, int *fds, FILE *diag)
@@ -278,6 +285,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         .grace_seconds = opt->grace_seconds < 0 ? ES_DEFAULT_GRACE_SECONDS : opt->grace_seconds,
         .cpu_seconds = opt->sandbox.cpu_seconds,
         .handle_signals = opt->handle_signals,
+        .pid_namespace = wants_pid_namespace(&opt->sandbox),
     };
     if (es_supervise(&cfg, outcomes, NULL) != 0)
         goto write_failed;
@@ -350,6 +358,7 @@ enum es_exit es_list(const struct es_list_options *opt)
         .worker_args = wa.argv,
         .required_layers = opt->sandbox.required_layers,
         .grace_seconds = ES_DEFAULT_GRACE_SECONDS,
+        .pid_namespace = wants_pid_namespace(&opt->sandbox),
         .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
         .count = count,
         .expert_paths = opt->experts,

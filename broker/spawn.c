@@ -13,8 +13,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,31 +82,108 @@ static void child(const struct es_spawn_request *req, int error_pipe)
 
     char *argv[32] = {(char *)"expert-worker", (char *)req->expert_name};
     int argc = 2;
-    for (int i = 0; req->extra_args && req->extra_args[i] && argc < 31; i++)
+    for (int i = 0; req->extra_args && req->extra_args[i] && argc < 29; i++)
         argv[argc++] = req->extra_args[i];
+    if (req->pid_namespace) {
+        argv[argc++] = (char *)"--pid-namespace";
+        argv[argc++] = (char *)"1";
+    }
     argv[argc] = NULL;
     char *const envp[] = {NULL};
     execve(req->worker_path, argv, envp);
     report_and_exit(error_pipe, errno);
 }
 
+/* Init of the worker's PID namespace: start the worker, hold nothing else,
+ * reap whatever ends, and report the worker's end.  When init exits the
+ * kernel kills every process left in the namespace. */
+static void init_process(const struct es_spawn_request *req, int error_pipe, int status_pipe)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    pid_t worker = fork();
+    if (worker < 0)
+        report_and_exit(error_pipe, errno);
+    if (worker == 0) {
+        close(status_pipe);
+        child(req, error_pipe);
+    }
+    /* Only the status pipe stays: init must not keep the worker's socket,
+     * pipe or segments alive, nor any other worker's. */
+    if (status_pipe > 0)
+        syscall(SYS_close_range, 0, (unsigned)status_pipe - 1, 0);
+    syscall(SYS_close_range, (unsigned)status_pipe + 1, ~0u, 0);
+    for (;;) {
+        int status;
+        struct rusage usage;
+        pid_t ended = wait4(-1, &status, __WALL, &usage);
+        if (ended < 0 && errno == EINTR)
+            continue;
+        if (ended < 0)
+            _exit(1);
+        if (ended != worker)
+            continue;
+        struct es_worker_status report = {0};
+        if (WIFEXITED(status)) {
+            report.code = CLD_EXITED;
+            report.status = WEXITSTATUS(status);
+        } else {
+            report.code = WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+            report.status = WTERMSIG(status);
+        }
+        report.cpu_microseconds = (int64_t)usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec +
+                                  (int64_t)usage.ru_stime.tv_sec * 1000000 + usage.ru_stime.tv_usec;
+        ssize_t ignored = write(status_pipe, &report, sizeof report);
+        (void)ignored;
+        _exit(0);
+    }
+}
+
+/* clone3 with a new PID namespace and a pidfd; fork semantics otherwise. */
+static pid_t clone_into_pid_namespace(int *pidfd)
+{
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_NEWPID | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
 int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
 {
-    int error_pipe[2];
+    int error_pipe[2], status_pipe[2] = {-1, -1};
     if (pipe2(error_pipe, O_CLOEXEC) != 0)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
+    if (req->pid_namespace && pipe2(status_pipe, O_CLOEXEC) != 0) {
         int saved = errno;
         close(error_pipe[0]);
         close(error_pipe[1]);
         errno = saved;
         return -1;
     }
-    if (pid == 0)
+    int pidfd = -1;
+    pid_t pid = req->pid_namespace ? clone_into_pid_namespace(&pidfd) : fork();
+    if (pid < 0) {
+        int saved = errno;
+        for (int i = 0; i < 2; i++) {
+            close(error_pipe[i]);
+            if (status_pipe[i] >= 0)
+                close(status_pipe[i]);
+        }
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0) {
+        if (req->pid_namespace) {
+            close(status_pipe[0]);
+            init_process(req, error_pipe[1], status_pipe[1]);
+        }
         child(req, error_pipe[1]);
+    }
 
     close(error_pipe[1]);
+    if (status_pipe[1] >= 0)
+        close(status_pipe[1]);
     int child_errno = 0;
     ssize_t got;
     do
@@ -110,20 +191,39 @@ int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
     while (got < 0 && errno == EINTR);
     close(error_pipe[0]);
     if (got > 0) {
+        if (pidfd >= 0)
+            close(pidfd);
+        if (status_pipe[0] >= 0)
+            close(status_pipe[0]);
+        kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         errno = child_errno ? child_errno : ENOEXEC;
         return -1;
     }
 
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0) {
         int saved = errno;
+        if (status_pipe[0] >= 0)
+            close(status_pipe[0]);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         errno = saved;
         return -1;
     }
+    if (status_pipe[0] >= 0)
+        fcntl(status_pipe[0], F_SETFL, O_NONBLOCK);
     out->pid = pid;
     out->pidfd = pidfd;
+    out->status_fd = status_pipe[0];
     return 0;
+}
+
+bool es_spawn_read_status(const struct es_child *child, struct es_worker_status *out)
+{
+    if (child->status_fd < 0)
+        return false;
+    ssize_t got = read(child->status_fd, out, sizeof *out);
+    return got == (ssize_t)sizeof *out;
 }

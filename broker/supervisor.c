@@ -93,6 +93,7 @@ struct supervisor {
     bool output_failed;
     int output_errno;
     int interrupted;             /* the signal, once one came */
+    bool no_pid_namespace;       /* the kernel refused one: stop asking */
     struct es_decoder *decoder;
     uint8_t buffer[ES_MAX_MESSAGE + 1];
 };
@@ -475,7 +476,7 @@ static void on_notification(struct supervisor *s, struct worker *w, uint32_t eve
             unwatch_and_close(s, &w->listener);
         return;
     }
-    if (!w->loaded && es_notify_is_loader_call(&r) && r.pid == w->child.pid) {
+    if (!w->loaded && es_notify_is_loader_call(&r)) {
         es_notify_answer(w->listener, r.id, true);
         return;
     }
@@ -522,13 +523,18 @@ static void describe_stop(struct worker *w, enum es_outcome_kind kind, const cha
         snprintf(o->detail, sizeof o->detail, "%s; ended %s", what, phase_words(w->phase));
 }
 
+static bool is_fault_signal(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
+}
+
 static void append_fault_address(struct worker *w)
 {
     struct es_heap_control c;
     es_heapseg_read_counters(&w->heap, &c);
     struct es_outcome *o = w->outcome;
     size_t used = strlen(o->detail);
-    if (c.crash_signal == (uint32_t)o->signal && used < sizeof o->detail)
+    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && used < sizeof o->detail)
         snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx)",
                  (unsigned long long)c.crash_address);
 }
@@ -632,9 +638,7 @@ static void read_heap_report(struct worker *w, uint32_t frame_count)
     o->heap_in_use = c.bytes_in_use < o->heap_quota ? c.bytes_in_use : o->heap_quota;
     /* The worker's own record of where it faulted: believed only next to
      * the signal the kernel reported, and only for faults. */
-    if (o->signal != 0 && c.crash_signal == (uint32_t)o->signal &&
-        (o->signal == SIGSEGV || o->signal == SIGBUS || o->signal == SIGILL || o->signal == SIGFPE ||
-         o->signal == SIGTRAP)) {
+    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal) {
         o->has_fault_address = true;
         o->fault_address = c.crash_address;
     }
@@ -684,6 +688,9 @@ static void end_worker(struct supervisor *s, struct worker *w)
     unwatch_and_close(s, &w->listener);
     unwatch_and_close(s, &w->timer);
     unwatch_and_close(s, &w->child.pidfd);
+    if (w->child.status_fd >= 0)
+        close(w->child.status_fd);
+    w->child.status_fd = -1;
     es_heapseg_destroy(&w->heap);
     w->ended = true;
     s->running--;
@@ -709,6 +716,21 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
     w->outcome->cpu_seconds = zombie_cpu_seconds(w->child.pid);
     memset(&w->exit_info, 0, sizeof w->exit_info);
     waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED);
+    /* In a PID namespace the broker waited for init; how the worker itself
+     * ended is init's report.  No report: init was killed (by the broker),
+     * and the worker with it. */
+    struct es_worker_status status;
+    if (w->child.status_fd >= 0) {
+        if (es_spawn_read_status(&w->child, &status)) {
+            w->exit_info.si_code = status.code;
+            w->exit_info.si_status = status.status;
+            w->outcome->cpu_seconds = (double)status.cpu_microseconds / 1e6;
+        } else {
+            w->exit_info.si_code = CLD_KILLED;
+            w->exit_info.si_status = SIGKILL;
+            w->outcome->cpu_seconds = -1;
+        }
+    }
     w->exited = true;
     end_worker(s, w);
 }
@@ -803,7 +825,16 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         .output_fd = out[1],
         .extra_args = cfg->worker_args,
     };
-    if (es_spawn_worker(&req, &w->child) != 0) {
+    req.pid_namespace = cfg->pid_namespace && !s->no_pid_namespace;
+    int rc = es_spawn_worker(&req, &w->child);
+    if (rc != 0 && req.pid_namespace && (errno == EPERM || errno == EINVAL || errno == ENOSYS)) {
+        /* The kernel refuses PID namespaces here: say so once (the worker's
+         * layer report says it too) and go on without. */
+        s->no_pid_namespace = true;
+        req.pid_namespace = false;
+        rc = es_spawn_worker(&req, &w->child);
+    }
+    if (rc != 0) {
         not_run(w, "cannot start expert-worker", errno);
         goto fail;
     }
@@ -969,6 +1000,7 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
         w->registration = registrations ? &registrations[i] : NULL;
         w->control = w->output = w->listener = w->timer = -1;
         w->child.pidfd = -1;
+        w->child.status_fd = -1;
         w->heap.fd = -1;
     }
     if (cfg->handle_signals)

@@ -49,6 +49,7 @@ struct es_supervise_config {
     double grace_seconds;             /* after a terminate request, before SIGKILL */
     uint64_t cpu_seconds;             /* the RLIMIT_CPU the workers were given; 0 = none */
     bool handle_signals;              /* SIGINT/SIGTERM: ask every expert to stop */
+    bool pid_namespace;               /* start each worker in a PID namespace of its own */
 };
 
 /* Set when a run was interrupted by SIGINT or SIGTERM (the signal number). */

@@ -54,6 +54,8 @@ int es_worker_config_parse(int argc, char **argv, struct es_worker_config *cfg)
             cfg->cpu_seconds = v;
         else if (!strcmp(argv[i], "--address-space"))
             cfg->address_space = v;
+        else if (!strcmp(argv[i], "--pid-namespace"))
+            cfg->pid_namespace = v != 0;
         else
             return -1;
     }
@@ -99,7 +101,7 @@ int es_confine_before_load(const struct es_worker_config *cfg, struct es_confine
     c->listener_fd = -1;
 
     /* Not layers: always in force. */
-    if (es_limit_die_with_broker(why, sizeof why) != 0 ||
+    if (es_limit_die_with_broker(cfg->pid_namespace, why, sizeof why) != 0 ||
         es_limit_session_and_dumps(why, sizeof why) != 0) {
         note(c, "process", why);
         return -1;
@@ -109,6 +111,8 @@ int es_confine_before_load(const struct es_worker_config *cfg, struct es_confine
         int rc = es_enter_namespaces(why, sizeof why);
         if (settle(cfg, c, ES_LAYER_NAMESPACES, "namespaces", rc, why) != 0)
             return -1;
+        if (rc == 0 && !cfg->pid_namespace)
+            note(c, "namespaces", "no PID namespace (it needs a root broker and a kernel that allows it)");
     }
     if (cfg->layers & ES_LAYER_USER) {
         /* A broker that is not root starts workers that are not either. */

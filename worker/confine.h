@@ -23,6 +23,7 @@ struct es_worker_config {
     gid_t gid;
     uint64_t cpu_seconds;       /* 0: no CPU limit */
     uint64_t address_space;     /* 0: no address-space limit */
+    bool pid_namespace;         /* started as PID 2 under an init of the broker's */
 };
 
 /* Parses `expert-worker NAME [--layers N] [--require N] [--uid N] [--gid N]

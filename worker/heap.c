@@ -23,14 +23,16 @@
  * which the 16-byte alignment would cost anyway.
  *
  * All links are offsets from the region start, never pointers, and all of
- * them are checked before use: bounds, alignment, the header tag (which
- * depends on the block's own offset, so a header copied elsewhere does not
- * validate), the free/used state, the size class and the neighbour links.
- * Whatever the bytes say, no read or write leaves [region, region + size):
- * offsets are bounded by arena_end, which lives in a part of the control
- * structure that is never written after init and is guarded by a hash, so a
- * scribble over it is detected rather than believed.  Loops exist only in
- * es_heap_check, which is bounded by the number of blocks.
+ * them are checked before use: bounds and alignment always; for a header
+ * that is acted on, its tag (which depends on the block's own offset, so a
+ * header copied elsewhere does not validate), free/used state, size class
+ * and slack; for free-list neighbours, that they link back.  Whatever the
+ * bytes say, no read or write leaves [region, region + size): offsets are
+ * bounded by arena_end, which lives in a part of the control structure that
+ * is never written after init and is stored twice (the second time
+ * inverted), so a scribble over it is detected, not believed.  Loops exist
+ * only in es_heap_check, which is bounded by the number of blocks.  An
+ * inconsistency latches `corrupt`, after which every call fails fast.
  *
  * Zero-filling: the region starts as zeroes (a fresh memfd).  `fresh` marks
  * the lowest offset above which no block was ever handed out; above it only
@@ -79,13 +81,12 @@ enum {
 #define HEAP_MAGIC UINT64_C(0x31504145485f5345)  /* "ES_HEAP1" */
 
 struct es_heap {
-    /* Written once by es_heap_init, checked against `guard` on every call. */
+    /* Written once by es_heap_init, checked on every call.  The arena
+     * begins at CONTROL_SIZE; all offsets are from the region start. */
     uint64_t magic;
     uint64_t self;              /* the region's address */
-    uint64_t region_size;
-    uint64_t arena_begin;       /* offsets from the region start */
     uint64_t arena_end;
-    uint64_t guard;
+    uint64_t arena_end_inverse; /* ~arena_end: a scribble over either shows */
 
     /* Mutable state; each field is checked when used. */
     uint64_t fresh;             /* see the file comment */
@@ -142,41 +143,19 @@ static inline void store_field(uint64_t *field, uint64_t value)
     __atomic_store_n(field, value, __ATOMIC_RELAXED);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= UINT64_C(0x9e3779b97f4a7c15);
-    x ^= x >> 29;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 32;
-    return x;
-}
-
+/* The tag only has to make garbage, and a header copied to another offset,
+ * fail validation with high probability; it is on every path, so it is two
+ * independent multiplies rather than a full mixing function. */
 static inline uint64_t header_tag(uint64_t off, uint64_t low_bits)
 {
-    return mix64(low_bits ^ (off << 13) ^ (off >> 51) ^ UINT64_C(0x6a09e667f3bcc908)) >> SIZE_BITS;
+    return (low_bits * UINT64_C(0x9e3779b97f4a7c15) + (off ^ UINT64_C(0x6a09e667f3bcc908)) *
+            UINT64_C(0xbf58476d1ce4e5b9)) >> SIZE_BITS;
 }
 
 static inline uint64_t make_size_word(uint64_t off, uint64_t size, uint64_t flags)
 {
     uint64_t low_bits = size | flags;
     return low_bits | header_tag(off, low_bits) << SIZE_BITS;
-}
-
-static inline uint64_t rotate_left(uint64_t x, unsigned bits)
-{
-    return x << bits | x >> (64 - bits);
-}
-
-/* Checked on every call, so one mixing round over all five fields: enough to
- * catch a scribble, which is all it is for (an expert in the same process
- * that wants to forge it can do worse things anyway). */
-static uint64_t control_guard(const struct es_heap *h)
-{
-    return mix64(load_field(&h->magic) ^ rotate_left(load_field(&h->self), 7) ^
-                 rotate_left(load_field(&h->region_size), 19) ^
-                 rotate_left(load_field(&h->arena_begin), 31) ^
-                 rotate_left(load_field(&h->arena_end), 43));
 }
 
 static inline uint64_t round_up_granule(uint64_t n)
@@ -208,28 +187,28 @@ static inline void size_class(uint64_t size, unsigned *fl, unsigned *sl)
 
 /* ---- Entry checks -------------------------------------------------------- */
 
-static bool control_valid(const struct es_heap *h, struct view *v)
+/* Checked on every call, so kept to a few compares.  An expert in the same
+ * process that wants to forge all of this can do worse things anyway; the
+ * point is that a stray write never makes the allocator believe a larger
+ * arena than es_heap_init was given. */
+static inline bool control_valid(const struct es_heap *h, struct view *v)
 {
     if (h == NULL || ((uintptr_t)h & (GRANULE - 1)) != 0)
         return false;
-    uint64_t begin = load_field(&h->arena_begin);
     uint64_t end = load_field(&h->arena_end);
     if (load_field(&h->magic) != HEAP_MAGIC || load_field(&h->self) != (uint64_t)(uintptr_t)h ||
-        load_field(&h->guard) != control_guard(h))
+        load_field(&h->arena_end_inverse) != ~end)
         return false;
-    /* The guard passed, so these hold unless someone forged the guard too;
-     * they are cheap, so check them anyway. */
-    if (begin != CONTROL_SIZE || end > load_field(&h->region_size) || (end & (GRANULE - 1)) != 0 ||
-        end < begin || end - begin < MIN_BLOCK || end - begin > MAX_ARENA)
+    if ((end & (GRANULE - 1)) != 0 || end < CONTROL_SIZE + MIN_BLOCK || end - CONTROL_SIZE > MAX_ARENA)
         return false;
     v->h = (struct es_heap *)(uintptr_t)h;
     v->base = (unsigned char *)(uintptr_t)h;
-    v->begin = begin;
+    v->begin = CONTROL_SIZE;
     v->end = end;
     return true;
 }
 
-static bool fresh_valid(struct view *v)
+static inline bool fresh_valid(struct view *v)
 {
     uint64_t fresh = load_field(&v->h->fresh);
     if (load_field(&v->h->fresh_inverse) != ~fresh || fresh < v->begin || fresh > v->end ||
@@ -328,6 +307,16 @@ static inline uint64_t next_free_link(const struct view *v, const struct block *
     return load_word(v, b->off + HEADER_SIZE);
 }
 
+/* Whether off can be written through as a block header plus next link.
+ * Free-list neighbours are only checked this far (plus their link back to
+ * the block at hand): that is what keeps the writes inside the arena, and
+ * the back link catches a bad link about as well as a full header check,
+ * at a fraction of the cost on the hot path. */
+static inline bool link_target_ok(const struct view *v, uint64_t off)
+{
+    return off >= v->begin && off <= v->end - MIN_BLOCK && (off & (GRANULE - 1)) == 0;
+}
+
 /* Removes a validated free block from its list, checking both neighbours
  * point back at it before writing through them. */
 static bool unlink_free(const struct view *v, const struct block *b)
@@ -336,17 +325,14 @@ static bool unlink_free(const struct view *v, const struct block *b)
     size_class(b->size, &fl, &sl);
     uint64_t prev = b->aux;
     uint64_t next = next_free_link(v, b);
-    struct block other;
     if (prev != 0) {
-        if (!read_free_block(v, prev, &other) || next_free_link(v, &other) != b->off)
+        if (!link_target_ok(v, prev) || load_word(v, prev + HEADER_SIZE) != b->off)
             return false;
     } else if (load_field(&v->h->heads[fl][sl]) != b->off) {
         return false;
     }
-    if (next != 0) {
-        if (!read_free_block(v, next, &other) || other.aux != b->off)
-            return false;
-    }
+    if (next != 0 && (!link_target_ok(v, next) || load_word(v, next + 8) != b->off))
+        return false;
 
     if (prev != 0)
         store_word(v, prev + HEADER_SIZE, next);
@@ -369,8 +355,7 @@ static bool insert_free(const struct view *v, uint64_t off, uint64_t size, uint6
     unsigned fl, sl;
     size_class(size, &fl, &sl);
     uint64_t head = load_field(&v->h->heads[fl][sl]);
-    struct block head_block;
-    if (head != 0 && (!read_free_block(v, head, &head_block) || head_block.aux != 0 || head == off))
+    if (head != 0 && (!link_target_ok(v, head) || load_word(v, head + 8) != 0 || head == off))
         return false;
 
     write_header(v, off, size, flags & ~FLAG_USED, 0);
@@ -511,13 +496,14 @@ static enum es_heap_status take_block(const struct view *v, uint64_t n, struct b
         return status;
     struct block next;
     uint64_t end = b.off + b.size;
-    if (end < v->end && !read_block(v, end, &next))
+    bool split = b.size - need >= MIN_BLOCK;
+    if (!split && end < v->end && !read_block(v, end, &next))
         return ES_HEAP_CORRUPT;
     if (!unlink_free(v, &b))
         return ES_HEAP_CORRUPT;
 
     uint64_t size = b.size;
-    if (b.size - need >= MIN_BLOCK) {
+    if (split) {
         size = need;
         /* The block after the remainder already has PREV_USED clear. */
         if (!insert_free(v, b.off + need, b.size - need, FLAG_PREV_USED))
@@ -570,8 +556,10 @@ static enum es_heap_status release(const struct view *v, uint64_t off, uint64_t 
         flags = prev.flags & FLAG_PREV_USED;
     }
     if (merge_next) {
-        /* Re-read: unlinking prev may have rewritten next's links. */
-        if (!read_free_block(v, end, &next) || !unlink_free(v, &next))
+        /* Unlinking prev may have rewritten next's previous link. */
+        if (merge_prev)
+            next.aux = load_word(v, end + 8);
+        if (!unlink_free(v, &next))
             return ES_HEAP_CORRUPT;
         invalidate_header(v, end);
         total += next.size;
@@ -623,10 +611,8 @@ struct es_heap *es_heap_init(void *region, size_t size)
     memset(h, 0, CONTROL_SIZE);
     h->magic = HEAP_MAGIC;
     h->self = (uint64_t)(uintptr_t)h;
-    h->region_size = size;
-    h->arena_begin = CONTROL_SIZE;
     h->arena_end = end;
-    h->guard = control_guard(h);
+    h->arena_end_inverse = ~end;
     h->fresh = CONTROL_SIZE;
     h->fresh_inverse = ~(uint64_t)CONTROL_SIZE;
 

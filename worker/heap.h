@@ -39,11 +39,18 @@ struct es_heap_stats {
 };
 
 /* Lays a heap over [region, region + size).  region must be 16-aligned and
- * size at least es_heap_min_region().  Returns NULL if it is too small. */
+ * size at least es_heap_min_region().  Returns NULL if it is too small.
+ * The region must read as zero (a fresh memfd or anonymous mapping): blocks
+ * carved from memory no block ever used are not cleared again, so handing
+ * out a large block does not fault in its pages.  Only the control
+ * structure, the first block's header and the arena's last word are
+ * written here.  Everything the heap keeps is in the region, as offsets; a
+ * region above 2^48 bytes uses the first 2^48. */
 struct es_heap *es_heap_init(void *region, size_t size);
 size_t es_heap_min_region(void);
 
-/* Allocates n bytes, zero-filled, 16-aligned.  n == 0 gives a unique block. */
+/* Allocates n bytes, zero-filled, 16-aligned.  n == 0 gives a unique block.
+ * status may be NULL here and in es_heap_realloc. */
 void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status);
 
 /* realloc semantics: NULL p allocates; contents kept up to min(old, n); grown
@@ -55,12 +62,14 @@ void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status 
  * block starts of this heap. */
 enum es_heap_status es_heap_free(struct es_heap *h, void *p);
 
-/* Size as last requested for the live block p; 0 if p is not one. */
+/* Size as last requested for the live block p; 0 if p is not one (or the
+ * heap is corrupt). */
 size_t es_heap_block_size(const struct es_heap *h, const void *p);
 
 void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out);
 
-/* Walks every block and checks every invariant (for tests; O(n)). */
+/* Walks every block and checks every invariant (for tests; O(n)).  Safe on
+ * a scribbled heap: it returns false, it never leaves the region. */
 bool es_heap_check(const struct es_heap *h);
 
 #endif

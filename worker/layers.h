@@ -5,12 +5,15 @@
 #ifndef ES_LAYERS_H
 #define ES_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 /* limits.c */
-int es_limit_die_with_broker(char *why, size_t whylen);
+/* in_pid_namespace: the parent is the namespace's init (PID 1), which dies
+ * with the broker, not the broker itself. */
+int es_limit_die_with_broker(bool in_pid_namespace, char *why, size_t whylen);
 int es_limit_session_and_dumps(char *why, size_t whylen);
 int es_limit_resources(uint64_t cpu_seconds, uint64_t address_space, char *why, size_t whylen);
 

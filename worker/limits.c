@@ -19,13 +19,14 @@ static int fail(char *why, size_t whylen, const char *what)
 
 /* The worker must not outlive the broker.  PR_SET_PDEATHSIG fires when the
  * parent dies, but the parent may have died before the call: then our parent
- * is no longer the broker, and we leave at once. */
-int es_limit_die_with_broker(char *why, size_t whylen)
+ * is no longer the broker (nor init of our PID namespace), and we leave. */
+int es_limit_die_with_broker(bool in_pid_namespace, char *why, size_t whylen)
 {
-    pid_t broker = getppid();
+    pid_t parent = getppid();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
         return fail(why, whylen, "PR_SET_PDEATHSIG");
-    if (getppid() != broker || broker == 1) {
+    bool orphaned = in_pid_namespace ? parent != 1 : parent == 1;
+    if (getppid() != parent || orphaned) {
         errno = ESRCH;
         return fail(why, whylen, "the broker is gone");
     }
