@@ -165,23 +165,29 @@ static void report_load_failures(const struct es_outcome *outcomes, size_t count
     }
 }
 
+/* The most serious status among the experts: a missing required layer,
+ * then a broker failure, then an unusable expert file, then any other end
+ * but done. */
 static enum es_exit exit_status_of(const struct es_outcome *outcomes, size_t count, uint32_t required)
 {
-    enum es_exit status = ES_EXIT_OK;
     if (es_supervise_interrupted)
         return (enum es_exit)(128 + es_supervise_interrupted);
+    static const enum es_exit severity[] = {ES_EXIT_OK, ES_EXIT_EXPERT_FAILED, ES_EXIT_EXPERT_FILE,
+                                            ES_EXIT_INTERNAL, ES_EXIT_SANDBOX};
+    size_t worst = 0;
     for (size_t i = 0; i < count; i++) {
-        enum es_outcome_kind k = outcomes[i].kind;
-        if (k == ES_OUTCOME_NOT_RUN && (required & ~outcomes[i].layers) && outcomes[i].layers)
-            return ES_EXIT_SANDBOX;
-        if (k == ES_OUTCOME_NOT_RUN)
-            return ES_EXIT_INTERNAL;
-        if (es_outcome_is_load_failure(k))
-            status = ES_EXIT_EXPERT_FILE;
-        else if (k != ES_OUTCOME_DONE && status == ES_EXIT_OK)
-            status = ES_EXIT_EXPERT_FAILED;
+        const struct es_outcome *o = &outcomes[i];
+        size_t rank = 1;
+        if (o->kind == ES_OUTCOME_DONE)
+            rank = 0;
+        else if (o->kind == ES_OUTCOME_NOT_RUN)
+            rank = (o->layers && (required & ~o->layers)) ? 4 : 3;
+        else if (es_outcome_is_load_failure(o->kind))
+            rank = 2;
+        if (rank > worst)
+            worst = rank;
     }
-    return status;
+    return severity[worst];
 }
 
 static struct es_outcome *new_outcomes(const char *const *paths, size_t count)
