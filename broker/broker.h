@@ -41,6 +41,15 @@ struct es_sandbox_options {
     uint64_t extra_memory;        /* address space beyond heap and frames; 0 = default */
 };
 
+/* What Run and Configure are started with, besides the capture. */
+struct es_startup_options {
+    const char *config_dir;       /* where stored configurations are; NULL = XDG default */
+    const char *config_file;      /* this file instead (only with one expert) */
+    bool has_startup_frame;
+    uint32_t startup_frame;       /* 0-based: EXPERTSTARTUPINFO.dwFrameNumber */
+    bool use_startup_data;        /* EXPERT_STARTUP_FLAG_USE_STARTUP_DATA_OVER_CONFIG_DATA */
+};
+
 struct es_run_options {
     const char *capture_path;
     const char *const *experts;   /* paths of the expert .so files */
@@ -57,6 +66,7 @@ struct es_run_options {
     double timeout_seconds;       /* --timeout, per expert; 0 = none */
     double grace_seconds;         /* --grace; < 0 = ES_DEFAULT_GRACE_SECONDS */
     bool handle_signals;          /* SIGINT/SIGTERM stop the experts gracefully */
+    struct es_startup_options startup;
 };
 
 struct es_run_result {
@@ -88,6 +98,19 @@ struct es_list_options {
  * user, namespaces, landlock, seccomp. */
 uint32_t es_layer_from_name(const char *name);
 const char *es_layer_name(uint32_t layer);
+
+struct es_configure_options {
+    const char *expert;
+    const char *capture_path;     /* optional: startup information for Configure */
+    const char *worker_path;
+    FILE *diagnostics;
+    struct es_sandbox_options sandbox;
+    struct es_startup_options startup;
+};
+
+/* Calls Configure in a worker with the stored configuration (or NULL) and
+ * stores what it leaves.  Prints where it was stored. */
+enum es_exit es_configure(const struct es_configure_options *opt);
 
 /* Loads each expert in a worker, calls Register, prints what it said. */
 enum es_exit es_list(const struct es_list_options *opt);

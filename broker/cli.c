@@ -22,6 +22,7 @@
 static const char usage_text[] =
     "Usage: expert-broker run -r CAPTURE -e EXPERT.so [-e EXPERT.so ...] [OPTIONS]\n"
     "       expert-broker list [--json] EXPERT.so [EXPERT.so ...]\n"
+    "       expert-broker configure -e EXPERT.so [--config FILE] [-r CAPTURE]\n"
     "       expert-broker check [--json]\n"
     "       expert-broker --help | --version\n"
     "\n"
@@ -31,6 +32,8 @@ static const char usage_text[] =
     "Commands:\n"
     "  run                    run the experts over the capture\n"
     "  list                   load each expert, call Register, print what it says\n"
+    "  configure              call the expert's Configure with its stored\n"
+    "                         configuration and store what it leaves\n"
     "  check                  show which sandbox layers this machine offers and\n"
     "                         which the broker will use\n"
     "\n"
@@ -50,6 +53,15 @@ static const char usage_text[] =
     "      --cpu-time SECONDS stop an expert that uses more CPU time\n"
     "      --no-table         do not print the summary table on stderr\n"
     "  -q, --quiet            print neither table nor progress on stderr\n"
+    "\n"
+    "Configuration and startup (run and configure):\n"
+    "      --config FILE      the stored configuration of the (one) expert\n"
+    "      --config-dir DIR   where configurations are stored, one file per\n"
+    "                         expert, NAME.config (default:\n"
+    "                         $XDG_CONFIG_HOME/expert-sandbox or ~/.config/...)\n"
+    "      --startup-frame N  the frame that \"had focus\" (1-based, as shown)\n"
+    "      --use-startup-data set EXPERT_STARTUP_FLAG_USE_STARTUP_DATA_OVER_\n"
+    "                         CONFIG_DATA: seed settings from the startup data\n"
     "\n"
     "Options of list and check:\n"
     "      --json             one JSON object per line instead of text\n"
@@ -126,6 +138,18 @@ static bool parse_size(const char *s, uint64_t *out)
     return true;
 }
 
+/* "1" -> 0: people count frames from 1, as Wireshark shows them. */
+static bool parse_frame_number(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v < 1 || v > 0xFFFFFFFEull)
+        return false;
+    *out = (uint32_t)(v - 1);
+    return true;
+}
+
 static bool parse_jobs(const char *s, unsigned *out)
 {
     char *end;
@@ -147,7 +171,44 @@ enum {
     OPT_DISABLE,
     OPT_REQUIRE,
     OPT_EXTRA_MEMORY,
+    OPT_CONFIG,
+    OPT_CONFIG_DIR,
+    OPT_STARTUP_FRAME,
+    OPT_USE_STARTUP_DATA,
 };
+
+#define STARTUP_OPTIONS                                                \
+    {"config", required_argument, NULL, OPT_CONFIG},                   \
+    {"config-dir", required_argument, NULL, OPT_CONFIG_DIR},           \
+    {"startup-frame", required_argument, NULL, OPT_STARTUP_FRAME},     \
+    {"use-startup-data", no_argument, NULL, OPT_USE_STARTUP_DATA}
+
+static bool parse_frame_number(const char *s, uint32_t *out);
+
+/* The startup options shared by run and configure; as sandbox_option. */
+static int startup_option(int c, const char *arg, struct es_startup_options *st)
+{
+    switch (c) {
+    case OPT_CONFIG:
+        st->config_file = arg;
+        return 1;
+    case OPT_CONFIG_DIR:
+        st->config_dir = arg;
+        return 1;
+    case OPT_STARTUP_FRAME:
+        if (!parse_frame_number(arg, &st->startup_frame)) {
+            usage_error("--startup-frame takes a frame number from 1, not '%s'", arg);
+            return -1;
+        }
+        st->has_startup_frame = true;
+        return 1;
+    case OPT_USE_STARTUP_DATA:
+        st->use_startup_data = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 #define SANDBOX_OPTIONS                                                \
     {"user", required_argument, NULL, OPT_USER},                       \
@@ -214,6 +275,7 @@ static int cmd_run(int argc, char **argv)
         {"grace", required_argument, NULL, OPT_GRACE},
         {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
         SANDBOX_OPTIONS,
+        STARTUP_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -226,6 +288,8 @@ static int cmd_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:e:o:j:m:f:t:qh", options, NULL)) != -1) {
         int handled = sandbox_option(c, optarg, &opt.sandbox);
+        if (!handled)
+            handled = startup_option(c, optarg, &opt.startup);
         if (handled < 0)
             return ES_EXIT_USAGE;
         if (handled)
@@ -331,6 +395,48 @@ static int cmd_list(int argc, char **argv)
     return status;
 }
 
+static int cmd_configure(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"expert", required_argument, NULL, 'e'},
+        {"read", required_argument, NULL, 'r'},
+        SANDBOX_OPTIONS,
+        STARTUP_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct es_configure_options opt = {0};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":e:r:h", options, NULL)) != -1) {
+        int handled = sandbox_option(c, optarg, &opt.sandbox);
+        if (!handled)
+            handled = startup_option(c, optarg, &opt.startup);
+        if (handled < 0)
+            return ES_EXIT_USAGE;
+        if (handled)
+            continue;
+        switch (c) {
+        case 'e':
+            if (opt.expert)
+                return usage_error("%s", "configure takes one expert");
+            opt.expert = optarg;
+            break;
+        case 'r': opt.capture_path = optarg; break;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        case 'h': fputs(usage_text, stdout); return ES_EXIT_OK;
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!opt.expert && optind < argc)
+        opt.expert = argv[optind++];
+    if (!opt.expert)
+        return usage_error("%s", "configure needs an expert: -e EXPERT.so");
+    if (optind < argc)
+        return usage_error("configure takes one expert, not also '%s'", argv[optind]);
+    return es_configure(&opt);
+}
+
 static int cmd_check(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -367,7 +473,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (argc < 2)
-        return usage_error("%s", "missing command: run, list or check");
+        return usage_error("%s", "missing command: run, list, configure or check");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, stdout);
@@ -383,5 +489,7 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (expected run, list or check)", cmd);
+    if (!strcmp(cmd, "configure"))
+        return cmd_configure(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (expected run, list, configure or check)", cmd);
 }

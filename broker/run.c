@@ -11,6 +11,7 @@
 
 #include "broker.h"
 #include "capture.h"
+#include "config_store.h"
 #include "expertfile.h"
 #include "heapseg.h"
 #include "netmon.h"
@@ -204,6 +205,59 @@ static const char *capture_error_words(enum es_capture_error e)
     return e == ES_CAPTURE_BAD_FILTER ? "bad filter" : NULL;
 }
 
+static void fill_startup(Es__StartupInfo *si, const char *capture_path, uint32_t frames,
+                         const struct es_startup_options *st)
+{
+    if (capture_path) {
+        si->capture_file.data = (uint8_t *)capture_path;
+        si->capture_file.len = strlen(capture_path);
+    }
+    si->frame_count = frames;
+    si->startup_frame = st->has_startup_frame ? st->startup_frame : INVALID_FRAME_NUMBER;
+    si->startup_flags = st->use_startup_data ? EXPERT_STARTUP_FLAG_USE_STARTUP_DATA_OVER_CONFIG_DATA : 0;
+}
+
+static void free_configs(struct es_config_blob *configs, size_t count)
+{
+    for (size_t i = 0; configs && i < count; i++)
+        free(configs[i].data);
+    free(configs);
+}
+
+static char *config_path_for(const struct es_startup_options *st, const char *expert)
+{
+    return st->config_file ? strdup(st->config_file) : es_config_path(st->config_dir, expert);
+}
+
+/* The stored configuration of every expert (empty where none is stored).
+ * NULL, after a line naming the file, if one cannot be used. */
+static struct es_config_blob *load_configs(const struct es_startup_options *st, const char *const *experts,
+                                           size_t count, FILE *diag)
+{
+    struct es_config_blob *configs = calloc(count ? count : 1, sizeof *configs);
+    if (!configs)
+        return NULL;
+    if (st->config_file && count > 1) {
+        fprintf(diag, "expert-broker: --config names the file of one expert; use --config-dir for several\n");
+        free(configs);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        char *path = config_path_for(st, experts[i]);
+        if (!path)
+            continue;   /* no home directory: nothing stored */
+        char why[256];
+        if (es_config_read(path, &configs[i], why, sizeof why) != 0) {
+            fprintf(diag, "expert-broker: %s: %s\n", path, why);
+            free(path);
+            free_configs(configs, count);
+            return NULL;
+        }
+        free(path);
+    }
+    return configs;
+}
+
 enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *result)
 {
     FILE *diag = diagnostics_of(opt->diagnostics);
@@ -221,6 +275,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
     enum es_exit status = ES_EXIT_OK;
     struct es_capture capture = {.fd = -1};
     struct es_output *output = NULL;
+    struct es_config_blob *configs = NULL;
     if (!open_experts(opt->experts, count, fds, diag)) {
         status = ES_EXIT_EXPERT_FILE;
         goto out;
@@ -269,11 +324,19 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         goto out;
     }
 
+    if (opt->startup.has_startup_frame && opt->startup.startup_frame >= capture.frame_count) {
+        fprintf(diag, "expert-broker: %s: --startup-frame %u is past the last frame (%u)\n",
+                opt->capture_path, opt->startup.startup_frame + 1, capture.frame_count);
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
+    configs = load_configs(&opt->startup, opt->experts, count, diag);
+    if (!configs) {
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
     Es__StartupInfo startup = ES__STARTUP_INFO__INIT;
-    startup.capture_file.data = (uint8_t *)opt->capture_path;
-    startup.capture_file.len = strlen(opt->capture_path);
-    startup.frame_count = capture.frame_count;
-    startup.startup_frame = INVALID_FRAME_NUMBER;
+    fill_startup(&startup, opt->capture_path, capture.frame_count, &opt->startup);
     struct es_supervise_config cfg = {
         .mode = ES_SUPERVISE_RUN,
         .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
@@ -292,6 +355,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         .cpu_seconds = opt->sandbox.cpu_seconds,
         .handle_signals = opt->handle_signals,
         .pid_namespace = wants_pid_namespace(&opt->sandbox),
+        .configs = configs,
     };
     if (es_supervise(&cfg, outcomes, NULL) != 0)
         goto write_failed;
@@ -316,6 +380,7 @@ write_failed:
     fprintf(diag, "expert-broker: cannot write the results: %s\n", strerror(errno));
     status = ES_EXIT_INTERNAL;
 out:
+    free_configs(configs, count);
     close_all(fds, count);
     free(fds);
     if (outcomes) {
@@ -404,5 +469,102 @@ out:
             es_outcome_free(&outcomes[i]);
     free(outcomes);
     free(regs);
+    return status;
+}
+
+enum es_exit es_configure(const struct es_configure_options *opt)
+{
+    FILE *diag = diagnostics_of(opt->diagnostics);
+    const char *experts[1] = {opt->expert};
+    int fd = -1;
+    struct es_outcome outcome;
+    struct es_registration registration;
+    memset(&registration, 0, sizeof registration);
+    es_outcome_init(&outcome, 0, opt->expert);
+    struct es_capture capture = {.fd = -1};
+    struct es_config_blob *configs = NULL;
+    struct es_config_blob fresh = {NULL, 0};
+    enum es_exit status = ES_EXIT_OK;
+    char *path = config_path_for(&opt->startup, opt->expert);
+    char why[512];
+
+    if (!path) {
+        fprintf(diag, "expert-broker: %s: no place to store its configuration: give --config FILE\n",
+                opt->expert);
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
+    if (!open_experts(experts, 1, &fd, diag)) {
+        status = ES_EXIT_EXPERT_FILE;
+        goto out;
+    }
+    if (opt->capture_path) {
+        struct es_capture_options copt = {0};
+        if (es_capture_load(opt->capture_path, &copt, &capture, why, sizeof why) != ES_CAPTURE_OK) {
+            fprintf(diag, "expert-broker: %s: %s\n", opt->capture_path, why);
+            status = ES_EXIT_CAPTURE;
+            goto out;
+        }
+    }
+    configs = load_configs(&opt->startup, experts, 1, diag);
+    if (!configs) {
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
+    struct worker_args wa;
+    uint64_t quota = ES_DEFAULT_HEAP_QUOTA;
+    uint64_t extra = opt->sandbox.extra_memory ? opt->sandbox.extra_memory : ES_DEFAULT_EXTRA_MEMORY;
+    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, &wa, diag) != 0) {
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
+    Es__StartupInfo startup = ES__STARTUP_INFO__INIT;
+    fill_startup(&startup, opt->capture_path, capture.frame_count, &opt->startup);
+    struct es_supervise_config cfg = {
+        .mode = ES_SUPERVISE_CONFIGURE,
+        .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
+        .count = 1,
+        .expert_paths = experts,
+        .expert_fds = &fd,
+        .heap_quota = quota,
+        .jobs = 1,
+        .frames_fd = capture.fd,
+        .startup = &startup,
+        .worker_args = wa.argv,
+        .required_layers = opt->sandbox.required_layers,
+        .grace_seconds = ES_DEFAULT_GRACE_SECONDS,
+        .pid_namespace = wants_pid_namespace(&opt->sandbox),
+        .configs = configs,
+        .new_configs = &fresh,
+    };
+    if (es_supervise(&cfg, &outcome, &registration) != 0) {
+        status = ES_EXIT_INTERNAL;
+        goto out;
+    }
+    report_load_failures(&outcome, 1, diag);
+    status = exit_status_of(&outcome, 1, opt->sandbox.required_layers);
+    if (outcome.kind != ES_OUTCOME_DONE) {
+        if (!es_outcome_is_load_failure(outcome.kind))
+            fprintf(diag, "expert-broker: %s: %s; nothing stored\n", opt->expert, outcome.detail);
+        goto out;
+    }
+    if (fresh.len == 0) {
+        printf("%s: Configure left no configuration; %s is unchanged\n", opt->expert, path);
+        goto out;
+    }
+    if (es_config_write(path, &fresh, why, sizeof why) != 0) {
+        fprintf(diag, "expert-broker: %s: %s\n", path, why);
+        status = ES_EXIT_INTERNAL;
+        goto out;
+    }
+    printf("%s: stored %zu bytes of configuration in %s\n", opt->expert, fresh.len, path);
+out:
+    free(fresh.data);
+    free_configs(configs, 1);
+    if (fd >= 0)
+        close(fd);
+    es_capture_close(&capture);
+    es_outcome_free(&outcome);
+    free(path);
     return status;
 }

@@ -258,8 +258,14 @@ static void on_registered(struct supervisor *s, struct worker *w, const Es__Regi
         cmd.entry = ES__ENTRY__ENTRY_QUIT;
         w->phase = PHASE_FINISHED;
     } else {
-        cmd.entry = ES__ENTRY__ENTRY_RUN;
+        cmd.entry = s->cfg->mode == ES_SUPERVISE_CONFIGURE ? ES__ENTRY__ENTRY_CONFIGURE : ES__ENTRY__ENTRY_RUN;
         cmd.startup = (Es__StartupInfo *)s->cfg->startup;
+        const struct es_config_blob *stored = s->cfg->configs ? &s->cfg->configs[w->index] : NULL;
+        if (stored && stored->len > 0) {
+            cmd.has_config = true;
+            cmd.config.data = stored->data;
+            cmd.config.len = stored->len;
+        }
         w->phase = PHASE_RUNNING;
     }
     send_command(w, &cmd);
@@ -273,6 +279,22 @@ static void on_event(struct supervisor *s, struct worker *w, const Es__Event *ev
     struct es_expert_ref who = {w->index, w->outcome->expert_path, w->outcome->expert_name};
     if (es_output_event(s->cfg->output, &who, ev) != 0)
         note_output_failure(s);
+}
+
+/* What Configure left in *ppConfig: a whole EXPERTCONFIG whose first DWORD
+ * is its own length, or nothing. */
+static void keep_config(struct worker *w, struct es_config_blob *out, const ProtobufCBinaryData *b)
+{
+    uint32_t declared = 0;
+    if (b->len >= sizeof declared)
+        memcpy(&declared, b->data, sizeof declared);
+    if (b->len < sizeof declared || declared != b->len)
+        return protocol_error(w, "a configuration whose RawConfigLength is not its size");
+    free(out->data);
+    out->data = malloc(b->len);
+    out->len = out->data ? b->len : 0;
+    if (out->data)
+        memcpy(out->data, b->data, b->len);
 }
 
 static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerMessage *m, int passed_fd)
@@ -327,13 +349,20 @@ static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerM
         if (w->phase != PHASE_RUNNING)
             return protocol_error(w, "event outside Run");
         return on_event(s, w, m->event);
-    case ES__WORKER_MESSAGE__BODY_FINISHED:
-        if (w->phase != PHASE_RUNNING || m->finished->entry != ES__ENTRY__ENTRY_RUN)
+    case ES__WORKER_MESSAGE__BODY_FINISHED: {
+        Es__Entry expected =
+            s->cfg->mode == ES_SUPERVISE_CONFIGURE ? ES__ENTRY__ENTRY_CONFIGURE : ES__ENTRY__ENTRY_RUN;
+        if (w->phase != PHASE_RUNNING || m->finished->entry != expected)
             return protocol_error(w, "finish out of order");
+        if (m->finished->has_config && expected != ES__ENTRY__ENTRY_CONFIGURE)
+            return protocol_error(w, "a configuration from Run");
         w->finished = true;
         w->result = m->finished->result;
         w->phase = PHASE_FINISHED;
+        if (m->finished->has_config && s->cfg->new_configs)
+            keep_config(w, &s->cfg->new_configs[w->index], &m->finished->config);
         return;
+    }
     default:
         return protocol_error(w, "message without a body");
     }
@@ -591,6 +620,13 @@ static void classify(struct supervisor *s, struct worker *w)
         snprintf(o->detail, sizeof o->detail, "killed by %s %s", es_signal_name(o->signal, name, sizeof name),
                  phase_words(w->phase));
         append_fault_address(w);
+    } else if (w->finished && s->cfg->mode == ES_SUPERVISE_CONFIGURE) {
+        o->kind = w->result ? ES_OUTCOME_DONE : ES_OUTCOME_PROBLEM;
+        snprintf(o->detail, sizeof o->detail, "%s",
+                 w->result ? "Configure returned TRUE"
+                 : w->registration && !w->registration->msg.has_configure
+                     ? "the expert exports no Configure"
+                     : "Configure returned FALSE: nothing is stored");
     } else if (w->finished) {
         if (!w->result) {
             o->kind = ES_OUTCOME_PROBLEM;

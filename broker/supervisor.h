@@ -27,8 +27,15 @@ struct es_registration {
 };
 
 enum es_supervise_mode {
-    ES_SUPERVISE_RUN,     /* Register, then Run */
-    ES_SUPERVISE_LIST,    /* Register, then quit */
+    ES_SUPERVISE_RUN,        /* Register, then Run */
+    ES_SUPERVISE_LIST,       /* Register, then quit */
+    ES_SUPERVISE_CONFIGURE,  /* Register, then Configure */
+};
+
+/* An EXPERTCONFIG blob, RawConfigLength included; len 0 for none (NULL). */
+struct es_config_blob {
+    uint8_t *data;
+    size_t len;
 };
 
 struct es_supervise_config {
@@ -50,6 +57,8 @@ struct es_supervise_config {
     uint64_t cpu_seconds;             /* the RLIMIT_CPU the workers were given; 0 = none */
     bool handle_signals;              /* SIGINT/SIGTERM: ask every expert to stop */
     bool pid_namespace;               /* start each worker in a PID namespace of its own */
+    const struct es_config_blob *configs;  /* per expert: the stored configuration, or NULL */
+    struct es_config_blob *new_configs;    /* configure: per expert, what Configure left (malloc'd) */
 };
 
 /* Set when a run was interrupted by SIGINT or SIGTERM (the signal number). */

@@ -23,6 +23,9 @@ enum {
  * blocking send of a maximal message never fails with EMSGSIZE. */
 #define ES_MAX_MESSAGE (64 * 1024)
 
+/* Largest EXPERTCONFIG the broker stores (it must fit in one message). */
+#define ES_MAX_CONFIG (60 * 1024)
+
 /* Truncation limits the worker applies to an event before sending it. */
 #define ES_MAX_NAME_TEXT 260        /* source, event name, machine, column names */
 #define ES_MAX_LONG_TEXT 8192       /* description, justification */

@@ -178,29 +178,67 @@ static void fill_startup_info(const Es__StartupInfo *in, EXPERTSTARTUPINFO *out)
     out->dwFrameNumber = in->startup_frame;
 }
 
+static void send_finished(Es__Entry entry, BOOL result, const PEXPERTCONFIG config)
+{
+    Es__Finished finished = ES__FINISHED__INIT;
+    finished.entry = entry;
+    finished.result = result != FALSE;
+    if (config) {
+        /* The expert's pointer: trust it only as far as the heap knows it
+         * as a live block, and RawConfigLength only within that block. */
+        size_t block = es_nmapi_block_size(config);
+        size_t len = block >= sizeof(DWORD) && config->RawConfigLength <= block ? config->RawConfigLength : 0;
+        if (len >= sizeof(DWORD) && len <= ES_MAX_CONFIG) {
+            finished.has_config = true;
+            finished.config.data = (uint8_t *)config;
+            finished.config.len = len;
+        }
+    }
+    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
+    msg.body_case = ES__WORKER_MESSAGE__BODY_FINISHED;
+    msg.finished = &finished;
+    send_or_die(&msg);
+}
+
+static PEXPERTCONFIG stored_config(const Es__Command *cmd)
+{
+    if (!cmd->has_config || cmd->config.len < sizeof(DWORD))
+        return NULL;
+    PEXPERTCONFIG config = es_nmapi_heap_copy(cmd->config.data, cmd->config.len);
+    if (!config)
+        die_setup("no room in the heap for the stored configuration");
+    return config;
+}
+
+/* Configure runs headless: there is no window to parent a dialog to, so an
+ * expert configures itself from the stored configuration and the startup
+ * information, and leaves the result in *ppConfig for the broker to store. */
+static void configure_expert(const struct expert *x, const Es__Command *cmd)
+{
+    EXPERTSTARTUPINFO startup;
+    fill_startup_info(cmd->startup, &startup);
+    DWORD flags = cmd->startup ? cmd->startup->startup_flags : 0;
+    PEXPERTCONFIG config = stored_config(cmd);
+    BOOL result = FALSE;
+    if (x->configure_proc) {
+        HEXPERTKEY key = es_nmapi_begin_call(&startup);
+        result = x->configure_proc(key, &config, &startup, flags, NULL);
+        es_nmapi_end_call();
+    }
+    send_finished(ES__ENTRY__ENTRY_CONFIGURE, result, result ? config : NULL);
+}
+
 static void run_expert(const struct expert *x, const Es__Command *cmd)
 {
     EXPERTSTARTUPINFO startup;
     fill_startup_info(cmd->startup, &startup);
     DWORD flags = cmd->startup ? cmd->startup->startup_flags : 0;
-    PEXPERTCONFIG config = NULL;
-    if (cmd->has_config && cmd->config.len >= sizeof(DWORD)) {
-        config = es_nmapi_heap_copy(cmd->config.data, cmd->config.len);
-        if (!config)
-            die_setup("no room in the heap for the stored configuration");
-    }
+    PEXPERTCONFIG config = stored_config(cmd);
 
     HEXPERTKEY key = es_nmapi_begin_call(&startup);
     BOOL result = x->run_proc(key, config, &startup, flags, NULL);
     es_nmapi_end_call();
-
-    Es__Finished finished = ES__FINISHED__INIT;
-    finished.entry = ES__ENTRY__ENTRY_RUN;
-    finished.result = result != FALSE;
-    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
-    msg.body_case = ES__WORKER_MESSAGE__BODY_FINISHED;
-    msg.finished = &finished;
-    send_or_die(&msg);
+    send_finished(ES__ENTRY__ENTRY_RUN, result, NULL);
 }
 
 /* The first message, sent by the worker's own code before the expert is
@@ -278,6 +316,9 @@ int main(int argc, char **argv)
         break;
     case ES__ENTRY__ENTRY_RUN:
         run_expert(&x, cmd);
+        break;
+    case ES__ENTRY__ENTRY_CONFIGURE:
+        configure_expert(&x, cmd);
         break;
     default:
         _exit(ES_WORKER_EXIT_PROTOCOL);

@@ -94,6 +94,11 @@ static void publish_heap_counters(void)
     g.control->peak_bytes = stats.peak_bytes;
 }
 
+size_t es_nmapi_block_size(const void *p)
+{
+    return g.heap ? es_heap_block_size(g.heap, p) : 0;
+}
+
 void *es_nmapi_heap_copy(const void *bytes, size_t len)
 {
     enum es_heap_status status;

@@ -36,6 +36,9 @@ struct es_heap_control *es_nmapi_control(void);
  * stack overflow is recorded too).  Call after es_nmapi_attach. */
 ES_EXPORT int es_nmapi_record_fatal_signals(void);
 
+/* Size of a live heap block, 0 if p is not one (never faults). */
+ES_EXPORT size_t es_nmapi_block_size(const void *p);
+
 /* Frame count of the store, 0 without one. */
 ES_EXPORT uint32_t es_nmapi_frame_count(void);
 
