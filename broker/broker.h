@@ -62,6 +62,7 @@ struct es_run_options {
     FILE *json;                   /* JSON Lines destination, or NULL */
     FILE *diagnostics;            /* one-line errors and the table; NULL = stderr */
     bool table;                   /* print the human table at the end */
+    bool progress;                /* progress lines on `diagnostics` while experts run */
     struct es_sandbox_options sandbox;
     double timeout_seconds;       /* --timeout, per expert; 0 = none */
     double grace_seconds;         /* --grace; < 0 = ES_DEFAULT_GRACE_SECONDS */

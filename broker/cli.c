@@ -279,7 +279,7 @@ static int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct es_run_options opt = {.table = true, .grace_seconds = -1, .handle_signals = true};
+    struct es_run_options opt = {.table = true, .progress = true, .grace_seconds = -1, .handle_signals = true};
     const char **experts = calloc((size_t)argc, sizeof *experts);
     const char *output_path = NULL;
     if (!experts)
@@ -323,7 +323,10 @@ static int cmd_run(int argc, char **argv)
         case 'f': opt.filter = optarg; break;
         case OPT_ALLOW_TRUNCATED: opt.allow_truncated = true; break;
         case OPT_NO_TABLE: opt.table = false; break;
-        case 'q': opt.table = false; break;
+        case 'q':
+            opt.table = false;
+            opt.progress = false;
+            break;
         case 'h': fputs(usage_text, stdout); return ES_EXIT_OK;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);

@@ -356,8 +356,11 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         .handle_signals = opt->handle_signals,
         .pid_namespace = wants_pid_namespace(&opt->sandbox),
         .configs = configs,
+        .progress = es_progress_new(diag, count, !opt->progress),
     };
-    if (es_supervise(&cfg, outcomes, NULL) != 0)
+    int supervised = es_supervise(&cfg, outcomes, NULL);
+    es_progress_free(cfg.progress);
+    if (supervised != 0)
         goto write_failed;
 
     report_load_failures(outcomes, count, diag);

@@ -44,7 +44,15 @@ enum phase {
     PHASE_FINISHED,        /* said all it had to say; waiting for it to exit */
 };
 
-enum watch { WATCH_CONTROL, WATCH_OUTPUT, WATCH_PIDFD, WATCH_NOTIFY, WATCH_TIMER, WATCH_SIGNALS };
+enum watch {
+    WATCH_CONTROL,
+    WATCH_OUTPUT,
+    WATCH_PIDFD,
+    WATCH_NOTIFY,
+    WATCH_TIMER,
+    WATCH_SIGNALS,
+    WATCH_PROGRESS,
+};
 
 enum stop_reason { STOP_NONE, STOP_USER, STOP_TIMEOUT };
 
@@ -88,6 +96,7 @@ struct supervisor {
     struct worker *workers;
     int epoll;
     int signals;                 /* signalfd for SIGINT/SIGTERM, or -1 */
+    int progress_timer;          /* timerfd for progress lines, or -1 */
     sigset_t old_mask;
     size_t running;
     bool output_failed;
@@ -250,6 +259,7 @@ static void on_registered(struct supervisor *s, struct worker *w, const Es__Regi
 {
     free(w->outcome->expert_name);
     w->outcome->expert_name = copy_text(&reg->name);
+    es_progress_named(s->cfg->progress, w->index, w->outcome->expert_name);
     if (w->registration)
         copy_registration(w->registration, reg);
 
@@ -344,6 +354,8 @@ static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerM
         w->outcome->sub_status = m->status->sub_status;
         if (m->status->has_percent && m->status->percent >= 0 && m->status->percent <= 99)
             w->outcome->percent = m->status->percent;
+        es_progress_status(s->cfg->progress, w->index, m->status->status,
+                           m->status->has_percent ? m->status->percent : -1);
         return;
     case ES__WORKER_MESSAGE__BODY_EVENT:
         if (w->phase != PHASE_RUNNING)
@@ -730,6 +742,7 @@ static void end_worker(struct supervisor *s, struct worker *w)
     es_heapseg_destroy(&w->heap);
     w->ended = true;
     s->running--;
+    es_progress_ended(s->cfg->progress, w->index);
 
     if (s->cfg->output && s->cfg->mode == ES_SUPERVISE_RUN && !s->output_failed &&
         es_output_outcome(s->cfg->output, w->outcome) != 0)
@@ -884,6 +897,7 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
     w->started = true;
     w->phase = PHASE_WAIT_HELLO;
     s->running++;
+    es_progress_started(cfg->progress, w->index, cfg->expert_paths[w->index]);
     if (watch(s, w->control, w->index, WATCH_CONTROL) != 0 ||
         watch(s, w->output, w->index, WATCH_OUTPUT) != 0 ||
         watch(s, w->child.pidfd, w->index, WATCH_PIDFD) != 0 ||
@@ -912,11 +926,49 @@ fail:
     write_unstarted_outcome(s, w);
 }
 
+/* Frames read so far come from each worker's control page: for display. */
+static void on_progress_timer(struct supervisor *s)
+{
+    uint64_t expirations;
+    if (read(s->progress_timer, &expirations, sizeof expirations) != (ssize_t)sizeof expirations)
+        return;
+    for (size_t i = 0; i < s->cfg->count; i++) {
+        struct worker *w = &s->workers[i];
+        if (!w->started || w->ended)
+            continue;
+        struct es_heap_control c;
+        es_heapseg_read_counters(&w->heap, &c);
+        es_progress_frames(s->cfg->progress, i, c.frames_read);
+    }
+    es_progress_tick(s->cfg->progress);
+}
+
+static void start_progress_timer(struct supervisor *s)
+{
+    double interval = es_progress_interval(s->cfg->progress);
+    s->progress_timer = -1;
+    if (interval <= 0)
+        return;
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (fd < 0)
+        return;   /* no progress lines; the run itself does not need them */
+    struct itimerspec t = {0};
+    t.it_value.tv_sec = t.it_interval.tv_sec = (time_t)interval;
+    t.it_value.tv_nsec = t.it_interval.tv_nsec = (long)((interval - floor(interval)) * 1e9);
+    if (timerfd_settime(fd, 0, &t, NULL) != 0 || watch(s, fd, 0, WATCH_PROGRESS) != 0) {
+        close(fd);
+        return;
+    }
+    s->progress_timer = fd;
+}
+
 static void dispatch(struct supervisor *s, uint64_t key, uint32_t events)
 {
     enum watch what = (enum watch)(key & 7);
     if (what == WATCH_SIGNALS)
         return on_signal(s);
+    if (what == WATCH_PROGRESS)
+        return on_progress_timer(s);
     struct worker *w = &s->workers[key >> 3];
     if (w->ended)
         return;
@@ -937,6 +989,7 @@ static void dispatch(struct supervisor *s, uint64_t key, uint32_t events)
         on_timer(s, w);
         break;
     case WATCH_SIGNALS:
+    case WATCH_PROGRESS:
         break;
     }
 }
@@ -1041,6 +1094,7 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
     }
     if (cfg->handle_signals)
         catch_signals(s);   /* without it Ctrl-C still ends the run, less gracefully */
+    start_progress_timer(s);
 
     size_t next = 0;
     while (next < cfg->count || s->running > 0) {
@@ -1069,6 +1123,9 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
 
     es_supervise_interrupted = s->interrupted;
     release_signals(s);
+    if (s->progress_timer >= 0)
+        close(s->progress_timer);
+    es_progress_clear(cfg->progress);
     bool failed = s->output_failed;
     int err = s->output_errno;
     close(epoll);

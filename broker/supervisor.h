@@ -18,6 +18,7 @@
 #include "netmon.h"
 #include "outcome.h"
 #include "output.h"
+#include "progress.h"
 
 /* What `list` keeps of a registration: the message with its own copies. */
 struct es_registration {
@@ -59,6 +60,7 @@ struct es_supervise_config {
     bool pid_namespace;               /* start each worker in a PID namespace of its own */
     const struct es_config_blob *configs;  /* per expert: the stored configuration, or NULL */
     struct es_config_blob *new_configs;    /* configure: per expert, what Configure left (malloc'd) */
+    struct es_progress *progress;          /* progress lines, or NULL */
 };
 
 /* Set when a run was interrupted by SIGINT or SIGTERM (the signal number). */
