@@ -60,6 +60,7 @@ struct es_run_options {
     bool allow_truncated;
     const char *worker_path;      /* NULL = es_default_worker_path() */
     FILE *json;                   /* JSON Lines destination, or NULL */
+    bool text;                    /* --format text: events for people instead of JSON */
     FILE *diagnostics;            /* one-line errors and the table; NULL = stderr */
     bool table;                   /* print the human table at the end */
     bool progress;                /* progress lines on `diagnostics` while experts run */

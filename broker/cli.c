@@ -40,7 +40,9 @@ static const char usage_text[] =
     "Options of run:\n"
     "  -r, --read FILE        capture to analyse (pcap or pcapng)\n"
     "  -e, --expert FILE      expert shared object; repeat for more experts\n"
-    "  -o, --output FILE      write the JSON Lines to FILE instead of stdout\n"
+    "  -o, --output FILE      write the results to FILE instead of stdout\n"
+    "      --format FORMAT    jsonl (default: JSON Lines, see docs/output.md) or\n"
+    "                         text (each event as the Event Viewer shows it)\n"
     "  -j, --jobs N           experts running at once (default: number of CPUs)\n"
     "  -m, --memory SIZE      heap quota per expert, in bytes or with a K, M or G\n"
     "                         suffix (default 256M, at least 64K)\n"
@@ -175,6 +177,7 @@ enum {
     OPT_CONFIG_DIR,
     OPT_STARTUP_FRAME,
     OPT_USE_STARTUP_DATA,
+    OPT_FORMAT,
 };
 
 #define STARTUP_OPTIONS                                                \
@@ -272,6 +275,7 @@ static int cmd_run(int argc, char **argv)
         {"no-table", no_argument, NULL, OPT_NO_TABLE},
         {"quiet", no_argument, NULL, 'q'},
         {"timeout", required_argument, NULL, 't'},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
         SANDBOX_OPTIONS,
@@ -299,6 +303,11 @@ static int cmd_run(int argc, char **argv)
         case 't':
             if (!parse_seconds(optarg, &opt.timeout_seconds) || opt.timeout_seconds == 0)
                 return usage_error("--timeout takes a number of seconds above 0, not '%s'", optarg);
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "jsonl") && strcmp(optarg, "text"))
+                return usage_error("--format takes jsonl or text, not '%s'", optarg);
+            opt.text = !strcmp(optarg, "text");
             break;
         case OPT_GRACE:
             if (!parse_seconds(optarg, &opt.grace_seconds))

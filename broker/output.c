@@ -454,6 +454,7 @@ struct es_output {
     struct es_buf line;      /* reused for every record: no allocation per event */
     uint64_t *last_seq;      /* by expert index: seq of its last event */
     size_t last_seq_len;
+    bool text;               /* events for people instead of JSON Lines */
 };
 
 struct es_output *es_output_new(FILE *json)
@@ -499,6 +500,8 @@ static uint64_t next_seq(struct es_output *out, size_t index)
 
 int es_output_run(struct es_output *out, const struct es_run_info *run)
 {
+    if (out && out->text)
+        return 0;   /* people get the summary table instead */
     if (!out || !out->json)
         return 0;
     struct es_buf *b = &out->line;
@@ -821,6 +824,113 @@ static void buf_system_time(struct es_buf *b, const Es__SystemTime *t)
                t->year, t->month, t->day, t->hour, t->minute, t->second, t->milliseconds);
 }
 
+/* A column's value for a person: as in JSON, without the quotes; strings
+ * through the terminal-safe escaper. */
+static void buf_column_text(struct es_buf *b, const Es__Column *col)
+{
+    if (col->type == NMCOLUMNTYPE_STRING && col->has_bytes_value) {
+        buf_text(b, col->bytes_value.data, col->bytes_value.len);
+        return;
+    }
+    size_t at = b->len;
+    if (col->type >= ARRAY_LEN(column_type_names) || !buf_column_value(b, col)) {
+        if (!b->failed)
+            b->len = at;
+        buf_puts(b, "(invalid)");
+        return;
+    }
+    /* What buf_column_value quotes (addresses, yes/no, dates) holds no
+     * escapes, so dropping the quotes leaves the plain text. */
+    if (!b->failed && b->len >= at + 2 && b->data[at] == '"') {
+        memmove(b->data + at, b->data + at + 1, b->len - at - 2);
+        b->len -= 2;
+    }
+}
+
+static void buf_text_field_or_dash(struct es_buf *b, bool present, const ProtobufCBinaryData *d)
+{
+    if (present)
+        buf_text(b, d->data, d->len);
+    else
+        buf_putc(b, '-');
+}
+
+/* The Event Viewer's view of an event, one block per event; the columns
+ * the expert asked to hide (NMEVENTFLAG_DO_NOT_DISPLAY_*) are not shown. */
+static int write_event_text(struct es_output *out, const struct es_expert_ref *who, uint64_t seq,
+                            const Es__Event *ev)
+{
+    struct es_buf *b = &out->line;
+    buf_reset(b);
+    buf_printf(b, "[%zu.%" PRIu64 "] ", who->index, seq);
+    buf_text_cstring(b, who->name ? who->name : who->path);
+    if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_SEVERITY)) {
+        if (ev->severity < ARRAY_LEN(severity_names))
+            buf_printf(b, " %s", severity_names[ev->severity]);
+        else
+            buf_printf(b, " severity_%" PRIu32, ev->severity);
+    }
+    if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_EVENT_NAME)) {
+        buf_puts(b, ": ");
+        buf_text_field_or_dash(b, ev->has_event_name, &ev->event_name);
+    }
+    if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_DESCRIPTION) && ev->has_description) {
+        buf_puts(b, " - ");
+        buf_text(b, ev->description.data, ev->description.len);
+    }
+    buf_putc(b, '\n');
+    bool any = false;
+    if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_SOURCE) && ev->has_source_name) {
+        buf_puts(b, "    source: ");
+        buf_text(b, ev->source_name.data, ev->source_name.len);
+        any = true;
+    }
+    if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_MACHINE) && ev->has_machine) {
+        buf_puts(b, any ? "  machine: " : "    machine: ");
+        buf_text(b, ev->machine.data, ev->machine.len);
+        any = true;
+    }
+    bool show_date = !(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_DATE);
+    bool show_time = !(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_TIME);
+    if (ev->time && (show_date || show_time)) {
+        const Es__SystemTime *t = ev->time;
+        buf_puts(b, any ? "  at: " : "    at: ");
+        if (show_date)
+            buf_printf(b, "%04" PRIu32 "-%02" PRIu32 "-%02" PRIu32 "%s", t->year, t->month, t->day,
+                       show_time ? " " : "");
+        if (show_time)
+            buf_printf(b, "%02" PRIu32 ":%02" PRIu32 ":%02" PRIu32 ".%03" PRIu32, t->hour, t->minute,
+                       t->second, t->milliseconds);
+        any = true;
+    }
+    if (any)
+        buf_putc(b, '\n');
+    for (size_t i = 0; i < ev->n_columns; i++) {
+        const Es__Column *col = ev->columns[i];
+        if (!col)
+            continue;
+        buf_puts(b, "    ");
+        buf_text(b, col->name.data, col->name.len);
+        buf_puts(b, ": ");
+        buf_column_text(b, col);
+        buf_putc(b, '\n');
+    }
+    if (ev->has_justification) {
+        buf_puts(b, "    why: ");
+        buf_text(b, ev->justification.data, ev->justification.len);
+        buf_putc(b, '\n');
+    }
+    if (ev->truncated)
+        buf_puts(b, "    (cut to fit: a text or the column list was too long)\n");
+    return write_record(out->json, b);
+}
+
+void es_output_set_text(struct es_output *out, bool text)
+{
+    if (out)
+        out->text = text;
+}
+
 int es_output_event(struct es_output *out, const struct es_expert_ref *who, const Es__Event *ev)
 {
     if (!out || !out->json)
@@ -830,6 +940,8 @@ int es_output_event(struct es_output *out, const struct es_expert_ref *who, cons
         errno = ENOMEM;
         return -1;
     }
+    if (out->text)
+        return write_event_text(out, who, seq, ev);
     struct es_buf *b = &out->line;
     buf_reset(b);
     buf_puts(b, "{\"type\":\"event\",\"expert\":");
@@ -957,6 +1069,8 @@ static void put_violation(struct es_buf *b, const struct es_outcome *o)
 
 int es_output_outcome(struct es_output *out, const struct es_outcome *o)
 {
+    if (out && out->text)
+        return 0;
     if (!out || !out->json)
         return 0;
     struct es_buf *b = &out->line;

@@ -39,6 +39,11 @@ struct es_output;
 struct es_output *es_output_new(FILE *json);
 void es_output_free(struct es_output *out);
 
+/* Events as text for people (the Event Viewer's view, hidden columns left
+ * out) instead of JSON Lines; run and outcome records are then not written
+ * (the summary table says how each expert ended). */
+void es_output_set_text(struct es_output *out, bool text);
+
 /* Each returns 0, or -1 with errno set when writing failed. */
 int es_output_run(struct es_output *out, const struct es_run_info *run);
 int es_output_event(struct es_output *out, const struct es_expert_ref *who, const Es__Event *ev);

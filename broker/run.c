@@ -303,6 +303,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         status = ES_EXIT_INTERNAL;
         goto out;
     }
+    es_output_set_text(output, opt->text);
     uint64_t quota = opt->heap_quota ? opt->heap_quota : ES_DEFAULT_HEAP_QUOTA;
     unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
     struct es_run_info info = {
