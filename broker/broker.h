@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "injection.h"
 #include "outcome.h"
 
 #define ES_DEFAULT_HEAP_QUOTA (256ull * 1024 * 1024)
@@ -69,6 +70,7 @@ struct es_run_options {
     double grace_seconds;         /* --grace; < 0 = ES_DEFAULT_GRACE_SECONDS */
     bool handle_signals;          /* SIGINT/SIGTERM stop the experts gracefully */
     struct es_startup_options startup;
+    struct es_injection inject;   /* --inject: faults in every expert's world */
 };
 
 struct es_run_result {

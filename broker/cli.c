@@ -53,6 +53,10 @@ static const char usage_text[] =
     "      --grace SECONDS    after asking an expert to stop (timeout, Ctrl-C),\n"
     "                         kill it if it has not returned (default 2)\n"
     "      --cpu-time SECONDS stop an expert that uses more CPU time\n"
+    "      --inject FAULTS    inject faults into the experts' world, e.g.\n"
+    "                         alloc=3, alloc-every=5, alloc-rate=0.1, seed=7,\n"
+    "                         terminate=20, kill=15:SEGV, slow-frames=1000,\n"
+    "                         short-capture=100 (docs/fault-injection.md)\n"
     "      --no-table         do not print the summary table on stderr\n"
     "  -q, --quiet            print neither table nor progress on stderr\n"
     "\n"
@@ -178,6 +182,7 @@ enum {
     OPT_STARTUP_FRAME,
     OPT_USE_STARTUP_DATA,
     OPT_FORMAT,
+    OPT_INJECT,
 };
 
 #define STARTUP_OPTIONS                                                \
@@ -276,6 +281,7 @@ static int cmd_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"timeout", required_argument, NULL, 't'},
         {"format", required_argument, NULL, OPT_FORMAT},
+        {"inject", required_argument, NULL, OPT_INJECT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
         SANDBOX_OPTIONS,
@@ -304,6 +310,12 @@ static int cmd_run(int argc, char **argv)
             if (!parse_seconds(optarg, &opt.timeout_seconds) || opt.timeout_seconds == 0)
                 return usage_error("--timeout takes a number of seconds above 0, not '%s'", optarg);
             break;
+        case OPT_INJECT: {
+            char why[300];
+            if (es_injection_parse(optarg, &opt.inject, why, sizeof why) != 0)
+                return usage_error("--inject: %s", why);
+            break;
+        }
         case OPT_FORMAT:
             if (strcmp(optarg, "jsonl") && strcmp(optarg, "text"))
                 return usage_error("--format takes jsonl or text, not '%s'", optarg);

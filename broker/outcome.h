@@ -66,6 +66,9 @@ struct es_outcome {
     uint64_t heap_quota;
     uint64_t heap_peak;         /* reported by the worker */
     uint64_t heap_in_use;       /* reported by the worker, at the end */
+    uint64_t heap_blocks;       /* blocks still allocated at the end (reported) */
+    uint64_t helper_calls;      /* Expert* calls made (reported): fault-injection sites */
+    uint64_t alloc_calls;       /* of which ExpertAllocMemory/ExpertReallocMemory (reported) */
 
     double elapsed_seconds;
     char detail[512];           /* one line for a person: why it ended so */

@@ -1127,8 +1127,10 @@ int es_output_outcome(struct es_output *out, const struct es_outcome *o)
     } else {
         buf_puts(b, "null");
     }
-    buf_printf(b, ",\"heap\":{\"quota\":%" PRIu64 ",\"peak\":%" PRIu64 ",\"in_use\":%" PRIu64 "}",
-               o->heap_quota, o->heap_peak, o->heap_in_use);
+    buf_printf(b, ",\"heap\":{\"quota\":%" PRIu64 ",\"peak\":%" PRIu64 ",\"in_use\":%" PRIu64
+                  ",\"blocks\":%" PRIu64 "}",
+               o->heap_quota, o->heap_peak, o->heap_in_use, o->heap_blocks);
+    buf_printf(b, ",\"helper_calls\":%" PRIu64 ",\"alloc_calls\":%" PRIu64, o->helper_calls, o->alloc_calls);
     buf_puts(b, ",\"elapsed_seconds\":");
     if (isfinite(o->elapsed_seconds) && o->elapsed_seconds >= 0) {
         char text[64];

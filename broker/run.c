@@ -73,14 +73,16 @@ const char *es_layer_name(uint32_t layer)
     return "unknown";
 }
 
-/* The worker's command line: which layers, which user, which limits. */
+/* The worker's command line: which layers, which user, which limits, and
+ * which faults to inject. */
 struct worker_args {
     char text[6][2][32];
-    char *argv[13];
+    char inject[512];
+    char *argv[15];
 };
 
 static int build_worker_args(const struct es_sandbox_options *sb, uint64_t address_space,
-                             struct worker_args *wa, FILE *diag)
+                             const struct es_injection *inject, struct worker_args *wa, FILE *diag)
 {
     uid_t uid = 0;
     gid_t gid = 0;
@@ -109,6 +111,11 @@ static int build_worker_args(const struct es_sandbox_options *sb, uint64_t addre
         snprintf(wa->text[i][1], sizeof wa->text[i][1], "%llu", values[i]);
         wa->argv[argc++] = wa->text[i][0];
         wa->argv[argc++] = wa->text[i][1];
+    }
+    if (inject && es_injection_any(inject)) {
+        es_injection_format(inject, wa->inject, sizeof wa->inject);
+        wa->argv[argc++] = (char *)"--inject";
+        wa->argv[argc++] = wa->inject;
     }
     wa->argv[argc] = NULL;
     return 0;
@@ -320,7 +327,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
 
     uint64_t extra = opt->sandbox.extra_memory ? opt->sandbox.extra_memory : ES_DEFAULT_EXTRA_MEMORY;
     struct worker_args wa;
-    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, &wa, diag) != 0) {
+    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, &opt->inject, &wa, diag) != 0) {
         status = ES_EXIT_USAGE;
         goto out;
     }
@@ -424,7 +431,7 @@ enum es_exit es_list(const struct es_list_options *opt)
         goto out;
     }
     struct worker_args wa;
-    if (build_worker_args(&opt->sandbox, 0, &wa, diag) != 0) {
+    if (build_worker_args(&opt->sandbox, 0, NULL, &wa, diag) != 0) {
         status = ES_EXIT_USAGE;
         goto out;
     }
@@ -518,7 +525,7 @@ enum es_exit es_configure(const struct es_configure_options *opt)
     struct worker_args wa;
     uint64_t quota = ES_DEFAULT_HEAP_QUOTA;
     uint64_t extra = opt->sandbox.extra_memory ? opt->sandbox.extra_memory : ES_DEFAULT_EXTRA_MEMORY;
-    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, &wa, diag) != 0) {
+    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, NULL, &wa, diag) != 0) {
         status = ES_EXIT_USAGE;
         goto out;
     }

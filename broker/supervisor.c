@@ -575,7 +575,8 @@ static void append_fault_address(struct worker *w)
     es_heapseg_read_counters(&w->heap, &c);
     struct es_outcome *o = w->outcome;
     size_t used = strlen(o->detail);
-    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && used < sizeof o->detail)
+    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && (int32_t)c.crash_code > 0 &&
+        used < sizeof o->detail)
         snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx)",
                  (unsigned long long)c.crash_address);
 }
@@ -684,9 +685,12 @@ static void read_heap_report(struct worker *w, uint32_t frame_count)
     o->last_frame = c.last_frame < frame_count ? (int64_t)c.last_frame : -1;
     o->heap_peak = c.peak_bytes < o->heap_quota ? c.peak_bytes : o->heap_quota;
     o->heap_in_use = c.bytes_in_use < o->heap_quota ? c.bytes_in_use : o->heap_quota;
+    o->heap_blocks = c.blocks_in_use;
+    o->helper_calls = c.helper_calls;
+    o->alloc_calls = c.alloc_calls;
     /* The worker's own record of where it faulted: believed only next to
      * the signal the kernel reported, and only for faults. */
-    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal) {
+    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && (int32_t)c.crash_code > 0) {
         o->has_fault_address = true;
         o->fault_address = c.crash_address;
     }

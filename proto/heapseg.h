@@ -30,7 +30,8 @@ struct es_heap_control {
     uint64_t bytes_in_use;       /* sum of live block sizes */
     uint64_t blocks_in_use;
     uint64_t peak_bytes;
-    uint64_t helper_calls;       /* every Expert* call, for fault injection */
+    uint64_t helper_calls;       /* every Expert* call, counted from 1: fault sites */
+    uint64_t alloc_calls;        /* ExpertAllocMemory and ExpertReallocMemory calls */
     uint64_t alloc_failures;
     /* Written by the worker's fatal-signal handler just before it dies; the
      * broker shows the address only if the signal matches the one the

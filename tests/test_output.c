@@ -301,7 +301,7 @@ START_TEST(numbers_ignore_decimal_comma_locales)
     es_outcome_init(&o, 0, "x.so");
     o.elapsed_seconds = 2.5;
     line = render_outcome(&o);
-    ck_assert_ptr_nonnull(strstr(line, "\"elapsed_seconds\":2.500}"));
+    ck_assert_ptr_nonnull(strstr(line, "\"elapsed_seconds\":2.500,"));
     free(line);
     setlocale(LC_NUMERIC, "C");
 }
@@ -804,6 +804,19 @@ static void outcome_violation(struct es_outcome *o)
     o->percent = 0;
     o->elapsed_seconds = 12.3456;
     snprintf(o->detail, sizeof o->detail, "syscall socket(2, 1, 0): \"no\"\n");
+    o->cpu_seconds = 0.5;
+    o->layers = 0x1f;
+    snprintf(o->layer_report, sizeof o->layer_report, "none missing");
+    o->has_violation = true;
+    snprintf(o->violation_syscall, sizeof o->violation_syscall, "socket");
+    snprintf(o->violation_arch, sizeof o->violation_arch, "x86_64");
+    o->violation_number = 41;
+    o->violation_args[0] = 2;
+    o->violation_args[1] = 1;
+    o->violation_ip = 0x7f00deadbeefull;
+    memcpy(o->output_tail, "oops\n", 5);
+    o->output_tail_len = 5;
+    o->output_tail_cut = true;
 }
 
 static void outcome_load_failed(struct es_outcome *o)
@@ -855,8 +868,9 @@ START_TEST(outcome_records)
                      "\"signal\":null,\"signal_number\":null,\"fault_address\":null,\"exit_status\":0,"
                      "\"run_result\":true,\"events\":12,\"frames_read\":100,\"last_frame\":100,"
                      "\"status\":{\"status\":\"done\",\"sub_status\":0,\"percent\":100},"
-                     "\"heap\":{\"quota\":268435456,\"peak\":4096,\"in_use\":0},"
-                     "\"elapsed_seconds\":0.250}\n");
+                     "\"heap\":{\"quota\":268435456,\"peak\":4096,\"in_use\":0,\"blocks\":0},\"helper_calls\":0,\"alloc_calls\":0,"
+                     "\"elapsed_seconds\":0.250,\"cpu_seconds\":null,\"layers\":[],\"layer_report\":null,\"violation\":null,"
+                     "\"output_tail\":null,\"output_cut\":false}\n");
     free(line);
     es_outcome_free(&o);
 
@@ -869,8 +883,9 @@ START_TEST(outcome_records)
                      "\"signal_number\":11,\"fault_address\":\"0xdeadbeef\",\"exit_status\":null,"
                      "\"run_result\":null,\"events\":3,\"frames_read\":7,\"last_frame\":null,"
                      "\"status\":{\"status\":\"running\",\"sub_status\":0,\"percent\":null},"
-                     "\"heap\":{\"quota\":1048576,\"peak\":65536,\"in_use\":512},"
-                     "\"elapsed_seconds\":1.000}\n");
+                     "\"heap\":{\"quota\":1048576,\"peak\":65536,\"in_use\":512,\"blocks\":0},\"helper_calls\":0,\"alloc_calls\":0,"
+                     "\"elapsed_seconds\":1.000,\"cpu_seconds\":null,\"layers\":[],\"layer_report\":null,\"violation\":null,"
+                     "\"output_tail\":null,\"output_cut\":false}\n");
     free(line);
     es_outcome_free(&o);
 
@@ -883,7 +898,12 @@ START_TEST(outcome_records)
                      "\"signal_number\":31,\"fault_address\":null,\"exit_status\":null,"
                      "\"run_result\":null,\"events\":0,\"frames_read\":0,\"last_frame\":1,"
                      "\"status\":{\"status\":\"status_9\",\"sub_status\":42,\"percent\":0},"
-                     "\"heap\":{\"quota\":0,\"peak\":0,\"in_use\":0},\"elapsed_seconds\":12.346}\n");
+                     "\"heap\":{\"quota\":0,\"peak\":0,\"in_use\":0,\"blocks\":0},\"helper_calls\":0,\"alloc_calls\":0,\"elapsed_seconds\":12.346,"
+                     "\"cpu_seconds\":0.500,\"layers\":[\"rlimits\",\"user\",\"namespaces\",\"landlock\",\"seccomp\"],"
+                     "\"layer_report\":\"none missing\",\"violation\":{\"syscall\":\"socket\",\"arch\":\"x86_64\","
+                     "\"number\":41,\"args\":[\"0x2\",\"0x1\",\"0x0\",\"0x0\",\"0x0\",\"0x0\"],"
+                     "\"instruction_pointer\":\"0x7f00deadbeef\",\"path\":null},"
+                     "\"output_tail\":\"oops\\n\",\"output_cut\":true}\n");
     free(line);
     es_outcome_free(&o);
 
@@ -896,7 +916,8 @@ START_TEST(outcome_records)
                      "\"signal\":null,\"signal_number\":null,\"fault_address\":null,"
                      "\"exit_status\":120,\"run_result\":null,\"events\":0,\"frames_read\":0,"
                      "\"last_frame\":null,\"status\":null,"
-                     "\"heap\":{\"quota\":0,\"peak\":0,\"in_use\":0},\"elapsed_seconds\":0.000}\n");
+                     "\"heap\":{\"quota\":0,\"peak\":0,\"in_use\":0,\"blocks\":0},\"helper_calls\":0,\"alloc_calls\":0,\"elapsed_seconds\":0.000,\"cpu_seconds\":null,\"layers\":[],\"layer_report\":null,\"violation\":null,"
+                     "\"output_tail\":null,\"output_cut\":false}\n");
     free(line);
     es_outcome_free(&o);
 }

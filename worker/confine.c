@@ -40,6 +40,10 @@ int es_worker_config_parse(int argc, char **argv, struct es_worker_config *cfg)
     cfg->expert_name = argv[1];
     for (int i = 2; i + 1 < argc; i += 2) {
         uint64_t v;
+        if (!strcmp(argv[i], "--inject")) {
+            cfg->inject = argv[i + 1];
+            continue;
+        }
         if (!parse_u64(argv[i + 1], &v))
             return -1;
         if (!strcmp(argv[i], "--layers"))

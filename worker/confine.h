@@ -24,6 +24,7 @@ struct es_worker_config {
     uint64_t cpu_seconds;       /* 0: no CPU limit */
     uint64_t address_space;     /* 0: no address-space limit */
     bool pid_namespace;         /* started as PID 2 under an init of the broker's */
+    const char *inject;         /* --inject: faults for the expert's world (proto/injection.h) */
 };
 
 /* Parses `expert-worker NAME [--layers N] [--require N] [--uid N] [--gid N]

@@ -27,7 +27,10 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *context)
     (void)context;
     struct es_heap_control *control = es_nmapi_control();
     if (control) {
-        control->crash_address = has_fault_address(sig) ? (uint64_t)(uintptr_t)info->si_addr : 0;
+        /* si_addr means something only for a fault the kernel raised
+         * (si_code > 0), not for a signal sent with kill or raise. */
+        bool fault = has_fault_address(sig) && info->si_code > 0;
+        control->crash_address = fault ? (uint64_t)(uintptr_t)info->si_addr : 0;
         control->crash_code = (uint32_t)info->si_code;
         control->crash_signal = (uint32_t)sig;
     }

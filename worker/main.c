@@ -23,6 +23,7 @@
 #include "confine.h"
 #include "framestore.h"
 #include "heapseg.h"
+#include "injection.h"
 #include "netmon.h"
 #include "nmapi_internal.h"
 #include "wire.h"
@@ -292,6 +293,13 @@ int main(int argc, char **argv)
         die_setup("bad command line (this program is started by expert-broker)");
 
     attach_segments();
+    if (cfg.inject) {
+        struct es_injection inject = {0};
+        char why[256];
+        if (es_injection_parse(cfg.inject, &inject, why, sizeof why) != 0)
+            die_setup(why);
+        es_nmapi_set_injection(&inject);
+    }
     if (es_nmapi_record_fatal_signals() != 0)
         die_setup("cannot install the fatal-signal handler");
     struct es_confinement confinement;

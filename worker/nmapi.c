@@ -10,13 +10,16 @@
  * Helpers are not thread-safe: NetMon ran each expert's Run on one thread and
  * expects the helpers to be called from it.
  */
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "channel.h"
 #include "framestore.h"
 #include "heap.h"
 #include "heapseg.h"
+#include "injection.h"
 #include "netmon.h"
 #include "nmapi_internal.h"
 #include "wire.h"
@@ -38,6 +41,8 @@ static struct {
     struct expert_key key;
     bool in_call;
     EXPERTSTARTUPINFO startup;
+    struct es_injection inject;
+    uint64_t random_state;     /* xorshift64 for alloc-rate */
 } g = {.control_fd = -1};
 
 /* ------------------------------------------------------------------ setup */
@@ -80,6 +85,16 @@ struct es_heap_control *es_nmapi_control(void)
     return g.control;
 }
 
+void es_nmapi_set_injection(const struct es_injection *inj)
+{
+    g.inject = *inj;
+    g.random_state = inj->seed ? inj->seed : 1;
+    /* A short capture: the expert sees only the first frames, though the
+     * startup information still announces them all. */
+    if (inj->short_capture && inj->short_capture_frames < g.frame_count)
+        g.frame_count = inj->short_capture_frames;
+}
+
 uint32_t es_nmapi_frame_count(void)
 {
     return g.frame_count;
@@ -119,10 +134,14 @@ static DWORD enter_helper(HEXPERTKEY key)
 {
     if (!g.control)
         return NMERR_NOT_INITIALIZED;
-    g.control->helper_calls++;
+    uint64_t call = ++g.control->helper_calls;
+    if (g.inject.kill_at == call)
+        raise(g.inject.kill_signal);
     /* The broker sets the word from another process; a relaxed atomic load
      * is enough to see it eventually and costs nothing more than a load. */
     if (atomic_load_explicit((_Atomic uint32_t *)&g.control->terminate, memory_order_relaxed))
+        return NMERR_EXPERT_TERMINATE;
+    if (g.inject.terminate_at && call >= g.inject.terminate_at)
         return NMERR_EXPERT_TERMINATE;
     if (!g.in_call || key != &g.key)
         return NMERR_INVALID_PARAMETER;
@@ -200,6 +219,10 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction,
     if (n < 0)
         return NMERR_NO_MORE_FRAMES;
 
+    if (g.inject.slow_frames_us) {
+        struct timespec wait = {g.inject.slow_frames_us / 1000000, (long)(g.inject.slow_frames_us % 1000000) * 1000};
+        nanosleep(&wait, NULL);
+    }
     const FRAME *frame = es_store_frame(g.store, (uint32_t)n);
     pEFrameDescriptor->FrameNumber = (DWORD)n;
     pEFrameDescriptor->hFrame = (HFRAME)(uintptr_t)frame;
@@ -212,6 +235,27 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction,
 }
 
 /* ------------------------------------------------------------------ memory */
+
+static uint64_t next_random(void)
+{
+    uint64_t x = g.random_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return g.random_state = x;
+}
+
+/* Counts an allocation call and says whether an injected fault fails it. */
+static bool allocation_fails(void)
+{
+    uint64_t n = ++g.control->alloc_calls;
+    const struct es_injection *in = &g.inject;
+    if (in->alloc_at == n)
+        return true;
+    if (in->alloc_every && n % in->alloc_every == 0)
+        return true;
+    return in->alloc_rate_ppm && next_random() % 1000000 < in->alloc_rate_ppm;
+}
 
 static void set_error(DWORD *pError, DWORD err)
 {
@@ -226,8 +270,8 @@ NMAPI_EXPORT LPVOID WINAPI ExpertAllocMemory(HEXPERTKEY hExpertKey, SIZE_T nByte
         set_error(pError, err);
         return NULL;
     }
-    enum es_heap_status status;
-    void *block = es_heap_alloc(g.heap, nBytes, &status);
+    enum es_heap_status status = ES_HEAP_NO_MEMORY;
+    void *block = allocation_fails() ? NULL : es_heap_alloc(g.heap, nBytes, &status);
     if (!block) {
         g.control->alloc_failures++;
         set_error(pError, heap_error(status));
@@ -246,8 +290,8 @@ NMAPI_EXPORT LPVOID WINAPI ExpertReallocMemory(HEXPERTKEY hExpertKey, LPVOID pOr
         set_error(pError, err);
         return NULL;
     }
-    enum es_heap_status status;
-    void *block = es_heap_realloc(g.heap, pOriginalMemory, nBytes, &status);
+    enum es_heap_status status = ES_HEAP_NO_MEMORY;
+    void *block = allocation_fails() ? NULL : es_heap_realloc(g.heap, pOriginalMemory, nBytes, &status);
     if (!block) {
         g.control->alloc_failures++;
         set_error(pError, heap_error(status));

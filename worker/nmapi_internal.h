@@ -39,6 +39,11 @@ ES_EXPORT int es_nmapi_record_fatal_signals(void);
 /* Size of a live heap block, 0 if p is not one (never faults). */
 ES_EXPORT size_t es_nmapi_block_size(const void *p);
 
+struct es_injection;
+
+/* Faults to inject into the expert's world (run --inject); copied. */
+ES_EXPORT void es_nmapi_set_injection(const struct es_injection *inj);
+
 /* Frame count of the store, 0 without one. */
 ES_EXPORT uint32_t es_nmapi_frame_count(void);
 
