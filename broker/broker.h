@@ -71,6 +71,7 @@ struct es_run_options {
     bool handle_signals;          /* SIGINT/SIGTERM stop the experts gracefully */
     struct es_startup_options startup;
     struct es_injection inject;   /* --inject: faults in every expert's world */
+    const struct es_injection *inject_each;  /* or, per expert (expert_count entries); NULL: none */
 };
 
 struct es_run_result {

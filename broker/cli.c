@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "cli_faults.h"
 #include "sandbox_probe.h"
 #include "heapseg.h"
 
@@ -24,6 +25,7 @@ static const char usage_text[] =
     "       expert-broker list [--json] EXPERT.so [EXPERT.so ...]\n"
     "       expert-broker configure -e EXPERT.so [--config FILE] [-r CAPTURE]\n"
     "       expert-broker check [--json]\n"
+    "       expert-broker faults -r CAPTURE -e EXPERT.so [OPTIONS]\n"
     "       expert-broker --help | --version\n"
     "\n"
     "Runs Network Monitor 2.x experts over a saved capture, each in its own\n"
@@ -34,6 +36,9 @@ static const char usage_text[] =
     "  list                   load each expert, call Register, print what it says\n"
     "  configure              call the expert's Configure with its stored\n"
     "                         configuration and store what it leaves\n"
+    "  faults                 run an expert once per fault site (each allocation,\n"
+    "                         each helper call) and report how it copes\n"
+    "                         (`expert-broker faults --help`)\n"
     "  check                  show which sandbox layers this machine offers and\n"
     "                         which the broker will use\n"
     "\n"
@@ -515,5 +520,7 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "configure"))
         return cmd_configure(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (expected run, list, configure or check)", cmd);
+    if (!strcmp(cmd, "faults"))
+        return es_cli_faults(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (expected run, list, configure, faults or check)", cmd);
 }

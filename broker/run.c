@@ -283,6 +283,8 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
     struct es_capture capture = {.fd = -1};
     struct es_output *output = NULL;
     struct es_config_blob *configs = NULL;
+    struct worker_args *each_args = NULL;
+    char ***each_argv = NULL;
     if (!open_experts(opt->experts, count, fds, diag)) {
         status = ES_EXIT_EXPERT_FILE;
         goto out;
@@ -331,6 +333,20 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         status = ES_EXIT_USAGE;
         goto out;
     }
+    if (opt->inject_each) {
+        each_args = calloc(count, sizeof *each_args);
+        each_argv = calloc(count, sizeof *each_argv);
+        if (!each_args || !each_argv) {
+            fprintf(diag, "expert-broker: out of memory\n");
+            status = ES_EXIT_INTERNAL;
+            goto out;
+        }
+        for (size_t i = 0; i < count; i++) {
+            build_worker_args(&opt->sandbox, quota + capture.size + extra, &opt->inject_each[i], &each_args[i],
+                              diag);
+            each_argv[i] = each_args[i].argv;
+        }
+    }
 
     if (opt->startup.has_startup_frame && opt->startup.startup_frame >= capture.frame_count) {
         fprintf(diag, "expert-broker: %s: --startup-frame %u is past the last frame (%u)\n",
@@ -365,6 +381,7 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         .pid_namespace = wants_pid_namespace(&opt->sandbox),
         .configs = configs,
         .progress = es_progress_new(diag, count, !opt->progress),
+        .worker_args_each = (char *const *const *)each_argv,
     };
     int supervised = es_supervise(&cfg, outcomes, NULL);
     es_progress_free(cfg.progress);
@@ -391,6 +408,8 @@ write_failed:
     fprintf(diag, "expert-broker: cannot write the results: %s\n", strerror(errno));
     status = ES_EXIT_INTERNAL;
 out:
+    free(each_args);
+    free(each_argv);
     free_configs(configs, count);
     close_all(fds, count);
     free(fds);

@@ -876,7 +876,7 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         .frames_fd = cfg->frames_fd,
         .expert_fd = expert_fd,
         .output_fd = out[1],
-        .extra_args = cfg->worker_args,
+        .extra_args = cfg->worker_args_each ? cfg->worker_args_each[w->index] : cfg->worker_args,
     };
     req.pid_namespace = cfg->pid_namespace && !s->no_pid_namespace;
     int rc = es_spawn_worker(&req, &w->child);

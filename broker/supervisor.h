@@ -52,6 +52,7 @@ struct es_supervise_config {
     struct es_output *output;         /* events and outcomes are written as they happen; may be NULL */
 
     char *const *worker_args;         /* extra argv for every worker (its layers and limits) */
+    char *const *const *worker_args_each;  /* or one argv per expert; NULL: worker_args for all */
     uint32_t required_layers;         /* ES_LAYER_* without which no expert may run */
     double timeout_seconds;           /* wall clock per expert from its start; 0 = none */
     double grace_seconds;             /* after a terminate request, before SIGKILL */
