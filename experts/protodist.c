@@ -1,2 +1,915 @@
+/*
+ * protodist.c - "Protocol Distribution", a summary expert.
+ *
+ * Counts, for every protocol found in the capture, the frames that contain
+ * it and their bytes, at three levels: the EtherType, the IP protocol and
+ * the well-known TCP/UDP service.  Then it submits one event per protocol
+ * and one summary event.  See docs/experts/protodist.md.
+ *
+ * It is written exactly as an outside author would write it: it includes
+ * only netmon.h, takes all of its memory from ExpertAllocMemory, and checks
+ * every helper's return value.
+ *
+ * There is no API for a capture's link type yet, so every frame is parsed
+ * as Ethernet (DLT_EN10MB).  Frames of other link types are classified by
+ * whatever their first bytes look like; every read is bounds-checked against
+ * nBytesAvail, so no frame, however short or odd, is read past its end.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "netmon.h"
-BOOL WINAPI Register(PEXPERTENUMINFO p){(void)p;return TRUE;}
+
+/* ------------------------------------------------------------------------ */
+/* What is counted                                                          */
+/* ------------------------------------------------------------------------ */
+
+enum protocol_level {
+    LEVEL_ETHERTYPE,
+    LEVEL_IP,
+    LEVEL_PORT,
+    LEVEL_COUNT
+};
+
+static const char *const level_names[LEVEL_COUNT] = {"ethertype", "ip", "port"};
+
+/*
+ * EtherType-level codes that are not EtherTypes.  A type/length field below
+ * 0x0600 is an IEEE 802.3 length (the payload is LLC), not a protocol; a
+ * frame shorter than an Ethernet header has no type at all.
+ */
+#define ETHERTYPE_CODE_8023_LLC 0x10000u
+#define ETHERTYPE_CODE_TRUNCATED 0x10001u
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86DD
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88A8
+#define ETHERTYPE_QINQ_LEGACY 0x9100
+
+#define ETHERNET_HEADER_LENGTH 14
+#define VLAN_TAG_LENGTH 4
+#define MAX_VLAN_TAGS 2
+#define MIN_ETHERTYPE 0x0600
+
+#define IPPROTO_NUMBER_ICMP 1
+#define IPPROTO_NUMBER_TCP 6
+#define IPPROTO_NUMBER_UDP 17
+#define IPPROTO_NUMBER_IPV6_HOPOPTS 0
+#define IPPROTO_NUMBER_IPV6_ROUTING 43
+#define IPPROTO_NUMBER_IPV6_FRAGMENT 44
+#define IPPROTO_NUMBER_IPV6_DSTOPTS 60
+
+/* An IPv6 header chain longer than this is treated as malformed; real
+ * traffic rarely carries more than two or three extension headers. */
+#define MAX_IPV6_EXTENSION_HEADERS 8
+
+struct named_code {
+    DWORD code;
+    const char *name;
+};
+
+static const struct named_code ethertype_names[] = {
+    {ETHERTYPE_IPV4, "IPv4"},
+    {ETHERTYPE_ARP, "ARP"},
+    {0x8035, "RARP"},
+    {0x809B, "AppleTalk"},
+    {ETHERTYPE_VLAN, "802.1Q VLAN"},
+    {0x8137, "IPX"},
+    {ETHERTYPE_IPV6, "IPv6"},
+    {0x8808, "Ethernet flow control"},
+    {0x8847, "MPLS"},
+    {0x8848, "MPLS multicast"},
+    {0x8863, "PPPoE discovery"},
+    {0x8864, "PPPoE session"},
+    {0x888E, "EAPOL"},
+    {ETHERTYPE_QINQ, "802.1ad QinQ"},
+    {0x88CC, "LLDP"},
+    {0x88F7, "PTP"},
+    {ETHERTYPE_QINQ_LEGACY, "VLAN (0x9100)"},
+    {ETHERTYPE_CODE_8023_LLC, "IEEE 802.3 (LLC)"},
+    {ETHERTYPE_CODE_TRUNCATED, "Truncated Ethernet header"},
+};
+
+static const struct named_code ip_protocol_names[] = {
+    {IPPROTO_NUMBER_ICMP, "ICMP"},
+    {2, "IGMP"},
+    {4, "IP-in-IP"},
+    {IPPROTO_NUMBER_TCP, "TCP"},
+    {IPPROTO_NUMBER_UDP, "UDP"},
+    {41, "IPv6-in-IPv4"},
+    {47, "GRE"},
+    {50, "ESP"},
+    {51, "AH"},
+    {58, "ICMPv6"},
+    {59, "IPv6 no next header"},
+    {88, "EIGRP"},
+    {89, "OSPF"},
+    {103, "PIM"},
+    {112, "VRRP"},
+    {132, "SCTP"},
+};
+
+/*
+ * Well-known TCP/UDP services.  Several ports may name one service (HTTP on
+ * 80 and 8080), so a port-level counter is keyed by the service name's index
+ * in service_names, not by port.  The port table is sorted for bsearch-like
+ * lookup; the transport is not distinguished (DNS over TCP is still DNS).
+ */
+enum service {
+    SERVICE_FTP,
+    SERVICE_SSH,
+    SERVICE_TELNET,
+    SERVICE_SMTP,
+    SERVICE_DNS,
+    SERVICE_DHCP,
+    SERVICE_TFTP,
+    SERVICE_HTTP,
+    SERVICE_KERBEROS,
+    SERVICE_POP3,
+    SERVICE_PORTMAP,
+    SERVICE_NTP,
+    SERVICE_NETBIOS,
+    SERVICE_IMAP,
+    SERVICE_SNMP,
+    SERVICE_BGP,
+    SERVICE_LDAP,
+    SERVICE_HTTPS,
+    SERVICE_SMB,
+    SERVICE_ISAKMP,
+    SERVICE_SYSLOG,
+    SERVICE_RIP,
+    SERVICE_DHCPV6,
+    SERVICE_LDAPS,
+    SERVICE_IMAPS,
+    SERVICE_POP3S,
+    SERVICE_OPENVPN,
+    SERVICE_L2TP,
+    SERVICE_PPTP,
+    SERVICE_RADIUS,
+    SERVICE_SSDP,
+    SERVICE_HSRP,
+    SERVICE_NFS,
+    SERVICE_MYSQL,
+    SERVICE_RDP,
+    SERVICE_SIP,
+    SERVICE_MDNS,
+    SERVICE_LLMNR,
+    SERVICE_UNLISTED,   /* TCP/UDP, but neither port is in the table */
+    SERVICE_COUNT
+};
+
+static const char *const service_names[SERVICE_COUNT] = {
+    [SERVICE_FTP] = "FTP",
+    [SERVICE_SSH] = "SSH",
+    [SERVICE_TELNET] = "Telnet",
+    [SERVICE_SMTP] = "SMTP",
+    [SERVICE_DNS] = "DNS",
+    [SERVICE_DHCP] = "DHCP",
+    [SERVICE_TFTP] = "TFTP",
+    [SERVICE_HTTP] = "HTTP",
+    [SERVICE_KERBEROS] = "Kerberos",
+    [SERVICE_POP3] = "POP3",
+    [SERVICE_PORTMAP] = "Portmap",
+    [SERVICE_NTP] = "NTP",
+    [SERVICE_NETBIOS] = "NetBIOS",
+    [SERVICE_IMAP] = "IMAP",
+    [SERVICE_SNMP] = "SNMP",
+    [SERVICE_BGP] = "BGP",
+    [SERVICE_LDAP] = "LDAP",
+    [SERVICE_HTTPS] = "HTTPS",
+    [SERVICE_SMB] = "SMB",
+    [SERVICE_ISAKMP] = "ISAKMP",
+    [SERVICE_SYSLOG] = "Syslog",
+    [SERVICE_RIP] = "RIP",
+    [SERVICE_DHCPV6] = "DHCPv6",
+    [SERVICE_LDAPS] = "LDAPS",
+    [SERVICE_IMAPS] = "IMAPS",
+    [SERVICE_POP3S] = "POP3S",
+    [SERVICE_OPENVPN] = "OpenVPN",
+    [SERVICE_L2TP] = "L2TP",
+    [SERVICE_PPTP] = "PPTP",
+    [SERVICE_RADIUS] = "RADIUS",
+    [SERVICE_SSDP] = "SSDP",
+    [SERVICE_HSRP] = "HSRP",
+    [SERVICE_NFS] = "NFS",
+    [SERVICE_MYSQL] = "MySQL",
+    [SERVICE_RDP] = "RDP",
+    [SERVICE_SIP] = "SIP",
+    [SERVICE_MDNS] = "mDNS",
+    [SERVICE_LLMNR] = "LLMNR",
+    [SERVICE_UNLISTED] = "Other TCP/UDP ports",
+};
+
+struct port_service {
+    WORD port;
+    enum service service;
+};
+
+/* Sorted by port: find_service relies on it. */
+static const struct port_service well_known_ports[] = {
+    {20, SERVICE_FTP},      {21, SERVICE_FTP},       {22, SERVICE_SSH},
+    {23, SERVICE_TELNET},   {25, SERVICE_SMTP},      {53, SERVICE_DNS},
+    {67, SERVICE_DHCP},     {68, SERVICE_DHCP},      {69, SERVICE_TFTP},
+    {80, SERVICE_HTTP},     {88, SERVICE_KERBEROS},  {110, SERVICE_POP3},
+    {111, SERVICE_PORTMAP}, {123, SERVICE_NTP},      {137, SERVICE_NETBIOS},
+    {138, SERVICE_NETBIOS}, {139, SERVICE_NETBIOS},  {143, SERVICE_IMAP},
+    {161, SERVICE_SNMP},    {162, SERVICE_SNMP},     {179, SERVICE_BGP},
+    {389, SERVICE_LDAP},    {443, SERVICE_HTTPS},    {445, SERVICE_SMB},
+    {500, SERVICE_ISAKMP},  {514, SERVICE_SYSLOG},   {520, SERVICE_RIP},
+    {546, SERVICE_DHCPV6},  {547, SERVICE_DHCPV6},   {587, SERVICE_SMTP},
+    {636, SERVICE_LDAPS},   {993, SERVICE_IMAPS},    {995, SERVICE_POP3S},
+    {1194, SERVICE_OPENVPN}, {1701, SERVICE_L2TP},   {1723, SERVICE_PPTP},
+    {1812, SERVICE_RADIUS}, {1813, SERVICE_RADIUS},  {1900, SERVICE_SSDP},
+    {1985, SERVICE_HSRP},   {2049, SERVICE_NFS},     {3306, SERVICE_MYSQL},
+    {3389, SERVICE_RDP},    {4500, SERVICE_ISAKMP},  {5060, SERVICE_SIP},
+    {5061, SERVICE_SIP},    {5353, SERVICE_MDNS},    {5355, SERVICE_LLMNR},
+    {8080, SERVICE_HTTP},
+};
+
+#define ARRAY_LENGTH(array) (sizeof(array) / sizeof((array)[0]))
+
+/* ------------------------------------------------------------------------ */
+/* Parsing one frame                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Everything one frame contributes: each level's protocols, if reached. */
+struct frame_protocols {
+    DWORD ethertypes[MAX_VLAN_TAGS + 1];   /* tags first, then the payload type */
+    unsigned ethertype_count;
+    int ip_protocol;                       /* -1: no IP header was readable */
+    int service;                           /* -1: no TCP/UDP ports were readable */
+};
+
+struct byte_view {
+    const BYTE *bytes;
+    size_t length;
+};
+
+static int read_u16(struct byte_view view, size_t offset, WORD *value)
+{
+    if (offset > view.length || view.length - offset < 2)
+        return 0;
+    *value = (WORD)((view.bytes[offset] << 8) | view.bytes[offset + 1]);
+    return 1;
+}
+
+static int read_u8(struct byte_view view, size_t offset, BYTE *value)
+{
+    if (offset >= view.length)
+        return 0;
+    *value = view.bytes[offset];
+    return 1;
+}
+
+static int is_vlan_ethertype(WORD ethertype)
+{
+    return ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
+           ethertype == ETHERTYPE_QINQ_LEGACY;
+}
+
+static int find_service(WORD port)
+{
+    size_t low = 0, high = ARRAY_LENGTH(well_known_ports);
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (well_known_ports[middle].port == port)
+            return (int)well_known_ports[middle].service;
+        if (well_known_ports[middle].port < port)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return -1;
+}
+
+/* The service of a TCP/UDP segment: the lower of its two ports that is in
+ * the table, since the lower port is usually the server's. */
+static int classify_ports(struct byte_view transport)
+{
+    WORD source_port, destination_port;
+    if (!read_u16(transport, 0, &source_port) || !read_u16(transport, 2, &destination_port))
+        return -1;
+    WORD low_port = source_port < destination_port ? source_port : destination_port;
+    WORD high_port = source_port < destination_port ? destination_port : source_port;
+    int service = find_service(low_port);
+    if (service < 0)
+        service = find_service(high_port);
+    return service < 0 ? SERVICE_UNLISTED : service;
+}
+
+static struct byte_view view_from(struct byte_view view, size_t offset)
+{
+    struct byte_view rest = {view.bytes + offset, view.length - offset};
+    return rest;
+}
+
+/* Fills ip_protocol and, for an unfragmented (or first-fragment) TCP/UDP
+ * segment, service. */
+static void parse_ipv4(struct byte_view packet, struct frame_protocols *found)
+{
+    BYTE version_and_length, protocol;
+    WORD fragment_field;
+    if (!read_u8(packet, 0, &version_and_length) || (version_and_length >> 4) != 4)
+        return;
+    size_t header_length = (size_t)(version_and_length & 0x0F) * 4;
+    if (header_length < 20)
+        return;
+    /* The protocol is known from the fixed 20 bytes even when the snapshot
+     * length cut the options off; the ports need the whole header. */
+    if (!read_u8(packet, 9, &protocol) || !read_u16(packet, 6, &fragment_field))
+        return;
+    found->ip_protocol = protocol;
+    /* Only the first fragment carries the transport header. */
+    if ((fragment_field & 0x1FFF) != 0 || header_length > packet.length)
+        return;
+    if (protocol == IPPROTO_NUMBER_TCP || protocol == IPPROTO_NUMBER_UDP)
+        found->service = classify_ports(view_from(packet, header_length));
+}
+
+static void parse_ipv6(struct byte_view packet, struct frame_protocols *found)
+{
+    BYTE version_and_class, next_header;
+    if (!read_u8(packet, 0, &version_and_class) || (version_and_class >> 4) != 6)
+        return;
+    if (packet.length < 40 || !read_u8(packet, 6, &next_header))
+        return;
+    size_t offset = 40;
+    int first_fragment = 1;
+    /* Walk the extension headers to the upper-layer protocol, which is what
+     * the IP level reports for IPv6. */
+    for (int hops = 0; hops < MAX_IPV6_EXTENSION_HEADERS; hops++) {
+        BYTE following, length_units;
+        if (next_header == IPPROTO_NUMBER_IPV6_HOPOPTS ||
+            next_header == IPPROTO_NUMBER_IPV6_ROUTING ||
+            next_header == IPPROTO_NUMBER_IPV6_DSTOPTS) {
+            if (!read_u8(packet, offset, &following) || !read_u8(packet, offset + 1, &length_units))
+                return;
+            offset += ((size_t)length_units + 1) * 8;
+        } else if (next_header == IPPROTO_NUMBER_IPV6_FRAGMENT) {
+            WORD fragment_field;
+            if (!read_u8(packet, offset, &following) || !read_u16(packet, offset + 2, &fragment_field))
+                return;
+            first_fragment = (fragment_field & 0xFFF8) == 0;
+            offset += 8;
+        } else {
+            found->ip_protocol = next_header;
+            if (first_fragment && offset <= packet.length &&
+                (next_header == IPPROTO_NUMBER_TCP || next_header == IPPROTO_NUMBER_UDP))
+                found->service = classify_ports(view_from(packet, offset));
+            return;
+        }
+        next_header = following;
+    }
+}
+
+static void parse_frame(struct byte_view frame, struct frame_protocols *found)
+{
+    found->ethertype_count = 0;
+    found->ip_protocol = -1;
+    found->service = -1;
+
+    WORD ethertype;
+    /* The type/length field is the last two bytes of the Ethernet header,
+     * after the destination and source MAC addresses. */
+    size_t offset = ETHERNET_HEADER_LENGTH - 2;
+    if (!read_u16(frame, offset, &ethertype)) {
+        found->ethertypes[found->ethertype_count++] = ETHERTYPE_CODE_TRUNCATED;
+        return;
+    }
+    offset += 2;
+    for (unsigned tags = 0; tags < MAX_VLAN_TAGS && is_vlan_ethertype(ethertype); tags++) {
+        WORD inner_type;
+        found->ethertypes[found->ethertype_count++] = ethertype;
+        /* A tag is 2 bytes of priority/VLAN id, then the inner type. */
+        if (!read_u16(frame, offset + 2, &inner_type))
+            return;
+        ethertype = inner_type;
+        offset += VLAN_TAG_LENGTH;
+    }
+    if (ethertype < MIN_ETHERTYPE) {
+        found->ethertypes[found->ethertype_count++] = ETHERTYPE_CODE_8023_LLC;
+        return;
+    }
+    found->ethertypes[found->ethertype_count++] = ethertype;
+    if (ethertype == ETHERTYPE_IPV4)
+        parse_ipv4(view_from(frame, offset), found);
+    else if (ethertype == ETHERTYPE_IPV6)
+        parse_ipv6(view_from(frame, offset), found);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Counters                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Distinct protocols kept per run.  IP and port levels are bounded (256
+ * protocol numbers, SERVICE_COUNT services); only EtherTypes are open-ended,
+ * and a capture with hundreds of distinct ones is garbage or an attack.
+ * Protocols beyond the table are counted in one overflow row per level.
+ */
+#define MAX_PROTOCOLS 512
+
+struct protocol_counter {
+    DWORD level;
+    DWORD code;
+    uint64_t frames;
+    uint64_t bytes;
+    uint64_t last_frame_counted;   /* 1-based frame sequence; stops double counts */
+};
+
+struct distribution {
+    uint64_t total_frames;
+    uint64_t total_bytes;
+    uint64_t truncated_frames;     /* stored fewer bytes than were on the wire */
+    DWORD used;
+    struct protocol_counter overflow[LEVEL_COUNT];
+    struct protocol_counter counters[MAX_PROTOCOLS];
+};
+
+static struct protocol_counter *counter_for(struct distribution *dist, DWORD level, DWORD code)
+{
+    for (DWORD index = 0; index < dist->used; index++) {
+        if (dist->counters[index].level == level && dist->counters[index].code == code)
+            return &dist->counters[index];
+    }
+    if (dist->used == MAX_PROTOCOLS)
+        return &dist->overflow[level];
+    struct protocol_counter *fresh = &dist->counters[dist->used++];
+    fresh->level = level;
+    fresh->code = code;
+    return fresh;
+}
+
+/* Counts one frame for a protocol once, however often the protocol occurs
+ * in it (two 802.1Q tags are one VLAN frame). */
+static void count(struct distribution *dist, DWORD level, DWORD code, DWORD frame_length)
+{
+    struct protocol_counter *counter = counter_for(dist, level, code);
+    if (counter->last_frame_counted == dist->total_frames)
+        return;
+    counter->last_frame_counted = dist->total_frames;
+    counter->frames++;
+    counter->bytes += frame_length;
+}
+
+static void count_frame(struct distribution *dist, const FRAME *frame)
+{
+    struct frame_protocols found;
+    struct byte_view bytes = {frame->MacFrame, frame->nBytesAvail};
+    parse_frame(bytes, &found);
+
+    dist->total_frames++;
+    dist->total_bytes += frame->FrameLength;
+    if (frame->nBytesAvail < frame->FrameLength)
+        dist->truncated_frames++;
+
+    for (unsigned index = 0; index < found.ethertype_count; index++)
+        count(dist, LEVEL_ETHERTYPE, found.ethertypes[index], frame->FrameLength);
+    if (found.ip_protocol >= 0)
+        count(dist, LEVEL_IP, (DWORD)found.ip_protocol, frame->FrameLength);
+    if (found.service >= 0)
+        count(dist, LEVEL_PORT, (DWORD)found.service, frame->FrameLength);
+}
+
+/* Event order: by level, then most frames first, then by code, so that two
+ * runs over one capture give identical output.  Insertion sort: the table
+ * is small, and qsort may call malloc, which an expert should not. */
+static int counter_precedes(const struct protocol_counter *left, const struct protocol_counter *right)
+{
+    if (left->level != right->level)
+        return left->level < right->level;
+    if (left->frames != right->frames)
+        return left->frames > right->frames;
+    return left->code < right->code;
+}
+
+static void sort_counters(struct distribution *dist)
+{
+    for (DWORD sorted = 1; sorted < dist->used; sorted++) {
+        struct protocol_counter moving = dist->counters[sorted];
+        DWORD slot = sorted;
+        while (slot > 0 && counter_precedes(&moving, &dist->counters[slot - 1])) {
+            dist->counters[slot] = dist->counters[slot - 1];
+            slot--;
+        }
+        dist->counters[slot] = moving;
+    }
+}
+
+static const char *lookup_name(const struct named_code *table, size_t length, DWORD code)
+{
+    for (size_t index = 0; index < length; index++) {
+        if (table[index].code == code)
+            return table[index].name;
+    }
+    return NULL;
+}
+
+static void describe_protocol(const struct protocol_counter *counter, int is_overflow, char *name,
+                              size_t name_size)
+{
+    const char *known = NULL;
+    if (is_overflow) {
+        snprintf(name, name_size, "Other %s protocols (table full)", level_names[counter->level]);
+        return;
+    }
+    switch (counter->level) {
+    case LEVEL_ETHERTYPE:
+        known = lookup_name(ethertype_names, ARRAY_LENGTH(ethertype_names), counter->code);
+        if (known == NULL)
+            snprintf(name, name_size, "EtherType 0x%04X", (unsigned)counter->code);
+        break;
+    case LEVEL_IP:
+        known = lookup_name(ip_protocol_names, ARRAY_LENGTH(ip_protocol_names), counter->code);
+        if (known == NULL)
+            snprintf(name, name_size, "IP proto %u", (unsigned)counter->code);
+        break;
+    default:
+        known = counter->code < SERVICE_COUNT ? service_names[counter->code] : "?";
+        break;
+    }
+    if (known != NULL)
+        snprintf(name, name_size, "%s", known);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Talking to the host                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* EXPERTSTATUS_PROBLEM sub-statuses, documented in docs/experts/protodist.md. */
+enum problem {
+    PROBLEM_FRAME_READ = 1,
+    PROBLEM_OUT_OF_MEMORY = 2,
+    PROBLEM_SUBMIT = 3,
+    PROBLEM_HOST_FRAME_ORDER = 4,
+    PROBLEM_FREE = 5,
+};
+
+/* Events name at most 7 columns: the six per-protocol ones plus the
+ * summary's protocol count.  One block of this size is reused for all. */
+#define EVENT_COLUMNS 7
+#define EVENT_IDENT_PROTOCOL 1
+#define EVENT_IDENT_SUMMARY 2
+
+static char expert_name[] = "Protocol Distribution";
+static char column_level[] = "Level";
+static char column_protocol[] = "Protocol";
+static char column_frames[] = "Frames";
+static char column_bytes[] = "Bytes";
+static char column_frames_percent[] = "Frames %";
+static char column_bytes_percent[] = "Bytes %";
+static char column_protocols[] = "Protocols";
+
+struct run_state {
+    HEXPERTKEY key;
+    struct distribution *dist;
+    NMEVENTDATA *event;
+    int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
+    int status_broken;        /* progress reports failed: stop sending them */
+};
+
+static void report_problem(struct run_state *run, enum problem problem, const char *what, DWORD error)
+{
+    char text[160];
+    snprintf(text, sizeof(text), "%s (NMERR %u)", what, (unsigned)error);
+    if (ExpertIndicateStatus(run->key, EXPERTSTATUS_PROBLEM, (DWORD)problem, text, 0) ==
+        NMERR_EXPERT_TERMINATE)
+        run->terminated = 1;
+}
+
+/*
+ * Progress is advisory.  NMERR_EXPERT_TERMINATE stops the run; any other
+ * failure (the helper documents none) only stops further progress reports,
+ * since losing a progress bar is no reason to lose the analysis.
+ * Returns 0 when the run must stop.
+ */
+static int report_progress(struct run_state *run, EXPERTSTATUSENUMERATION status, LONG percent)
+{
+    if (run->status_broken)
+        return 1;
+    DWORD error = ExpertIndicateStatus(run->key, status, 0, NULL, percent);
+    if (error == NMERR_EXPERT_TERMINATE) {
+        run->terminated = 1;
+        return 0;
+    }
+    if (error != NMERR_SUCCESS)
+        run->status_broken = 1;
+    return 1;
+}
+
+static LPVOID allocate(struct run_state *run, SIZE_T bytes, const char *what)
+{
+    DWORD error = NMERR_SUCCESS;
+    LPVOID block = ExpertAllocMemory(run->key, bytes, &error);
+    if (block != NULL)
+        return block;
+    if (error == NMERR_EXPERT_TERMINATE)
+        run->terminated = 1;
+    else
+        report_problem(run, PROBLEM_OUT_OF_MEMORY, what, error);
+    return NULL;
+}
+
+/* Frees a block; returns 0 if the host refused (other than terminating). */
+static int release(struct run_state *run, LPVOID block)
+{
+    if (block == NULL)
+        return 1;
+    DWORD error = ExpertFreeMemory(run->key, block);
+    if (error == NMERR_EXPERT_TERMINATE)
+        run->terminated = 1;
+    return error == NMERR_SUCCESS || error == NMERR_EXPERT_TERMINATE;
+}
+
+/* Releases everything and gives Run's return value. */
+static BOOL finish(struct run_state *run, BOOL succeeded)
+{
+    int freed_event = release(run, run->event);
+    int freed_dist = release(run, run->dist);
+    run->event = NULL;
+    run->dist = NULL;
+    if (run->terminated)
+        return FALSE;
+    if (!freed_event || !freed_dist) {
+        if (succeeded)
+            report_problem(run, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
+                           NMERR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    return succeeded;
+}
+
+static const char *plural(uint64_t amount, const char *one, const char *many)
+{
+    return amount == 1 ? one : many;
+}
+
+static double percent_of(uint64_t part, uint64_t whole)
+{
+    return whole == 0 ? 0.0 : (double)part * 100.0 / (double)whole;
+}
+
+static void set_string_column(NMCOLUMNINFO *column, char *name, const char *value)
+{
+    column->szColumnName = name;
+    column->VariantData.Type = NMCOLUMNTYPE_STRING;
+    column->VariantData.Value.pStringVal = value;
+}
+
+static void set_uint32_column(NMCOLUMNINFO *column, char *name, uint64_t value)
+{
+    column->szColumnName = name;
+    column->VariantData.Type = NMCOLUMNTYPE_UINT32;
+    /* Frame counts cannot exceed a DWORD: frame numbers are DWORDs. */
+    column->VariantData.Value.Uint32Val = value > UINT32_MAX ? UINT32_MAX : (DWORD)value;
+}
+
+static void set_float64_column(NMCOLUMNINFO *column, char *name, double value)
+{
+    column->szColumnName = name;
+    column->VariantData.Type = NMCOLUMNTYPE_FLOAT64;
+    column->VariantData.Value.Float64Val = value;
+}
+
+/* Fills the six columns every event has; returns how many were set. */
+static BYTE fill_common_columns(NMEVENTDATA *event, const char *level, const char *protocol,
+                                uint64_t frames, uint64_t bytes, const struct distribution *dist)
+{
+    set_string_column(&event->Column[0], column_level, level);
+    set_string_column(&event->Column[1], column_protocol, protocol);
+    set_uint32_column(&event->Column[2], column_frames, frames);
+    /* Bytes can pass 4 GiB in a long capture; a double is exact to 2^53. */
+    set_float64_column(&event->Column[3], column_bytes, (double)bytes);
+    set_float64_column(&event->Column[4], column_frames_percent, percent_of(frames, dist->total_frames));
+    set_float64_column(&event->Column[5], column_bytes_percent, percent_of(bytes, dist->total_bytes));
+    return 6;
+}
+
+static void prepare_event(NMEVENTDATA *event, DWORD ident, char *event_name, char *description)
+{
+    memset(event, 0, sizeof(*event) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO));
+    event->Version = 0;
+    event->EventIdent = ident;
+    event->Flags = NMEVENTFLAG_EXPERT;
+    event->Severity = NMEVENT_SEVERITY_INFORMATIONAL;
+    event->szSourceName = expert_name;
+    event->szEventName = event_name;
+    event->szDescription = description;
+}
+
+/* Returns 0 when the run must stop (terminated or the submit failed). */
+static int submit(struct run_state *run, const char *what)
+{
+    DWORD error = ExpertSubmitEvent(run->key, run->event);
+    if (error == NMERR_SUCCESS)
+        return 1;
+    if (error == NMERR_EXPERT_TERMINATE) {
+        run->terminated = 1;
+    } else {
+        char text[128];
+        snprintf(text, sizeof(text), "could not submit the event for %s", what);
+        report_problem(run, PROBLEM_SUBMIT, text, error);
+    }
+    return 0;
+}
+
+static int submit_protocol_event(struct run_state *run, const struct protocol_counter *counter,
+                                 int is_overflow)
+{
+    char name[64];
+    char description[192];
+    const struct distribution *dist = run->dist;
+    describe_protocol(counter, is_overflow, name, sizeof(name));
+    snprintf(description, sizeof(description),
+             "%s: %llu %s (%.1f%%), %llu %s (%.1f%%)", name, (unsigned long long)counter->frames,
+             plural(counter->frames, "frame", "frames"), percent_of(counter->frames, dist->total_frames),
+             (unsigned long long)counter->bytes, plural(counter->bytes, "byte", "bytes"),
+             percent_of(counter->bytes, dist->total_bytes));
+
+    prepare_event(run->event, EVENT_IDENT_PROTOCOL, name, description);
+    run->event->NumColumns = fill_common_columns(run->event, level_names[counter->level], name,
+                                                 counter->frames, counter->bytes, dist);
+    return submit(run, name);
+}
+
+static int submit_summary_event(struct run_state *run)
+{
+    static char summary_name[] = "Summary";
+    char description[192];
+    const struct distribution *dist = run->dist;
+    DWORD protocols = dist->used;
+    for (int level = 0; level < LEVEL_COUNT; level++)
+        protocols += dist->overflow[level].frames != 0;
+
+    snprintf(description, sizeof(description),
+             "%llu %s, %llu %s, %u %s; %llu %s cut short by the snapshot length",
+             (unsigned long long)dist->total_frames, plural(dist->total_frames, "frame", "frames"),
+             (unsigned long long)dist->total_bytes, plural(dist->total_bytes, "byte", "bytes"),
+             (unsigned)protocols, plural(protocols, "protocol", "protocols"),
+             (unsigned long long)dist->truncated_frames,
+             plural(dist->truncated_frames, "frame", "frames"));
+
+    prepare_event(run->event, EVENT_IDENT_SUMMARY, summary_name, description);
+    BYTE columns = fill_common_columns(run->event, "total", "All protocols", dist->total_frames,
+                                       dist->total_bytes, dist);
+    run->event->Column[columns].szColumnName = column_protocols;
+    run->event->Column[columns].VariantData.Type = NMCOLUMNTYPE_UINT32;
+    run->event->Column[columns].VariantData.Value.Uint32Val = protocols;
+    run->event->NumColumns = (BYTE)(columns + 1);
+    return submit(run, "the summary");
+}
+
+/*
+ * Honour the display filter the analyst gave the host (--filter), as the
+ * SDK's boilerplate expert does: the distribution is then that of the frames
+ * the analyst selected.  Without a filter every frame passes.
+ */
+#define FRAME_REQUEST_FLAGS FLAGS_DEFER_TO_UI_FILTER
+
+/*
+ * The number of frames, when the host can tell.  The startup information
+ * has no frame count, but asking for the frame before "no frame" going
+ * backwards gives the capture's last frame in expert-sandbox.  A host that
+ * does not support that just leaves the total unknown (progress stays 0 %).
+ * Returns 0 when the run must stop.
+ */
+static int probe_total_frames(struct run_state *run, uint64_t *total)
+{
+    EXPERTFRAMEDESCRIPTOR last;
+    memset(&last, 0, sizeof(last));
+    *total = 0;
+    DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_BACKWARD, FRAME_REQUEST_FLAGS,
+                                 INVALID_FRAME_NUMBER, NULL, &last);
+    if (error == NMERR_EXPERT_TERMINATE) {
+        run->terminated = 1;
+        return 0;
+    }
+    if (error == NMERR_SUCCESS && last.FrameNumber != INVALID_FRAME_NUMBER)
+        *total = (uint64_t)last.FrameNumber + 1;
+    return 1;
+}
+
+static BOOL count_all_frames(struct run_state *run)
+{
+    uint64_t total = 0;
+    if (!probe_total_frames(run, &total))
+        return FALSE;
+
+    EXPERTFRAMEDESCRIPTOR descriptor;
+    memset(&descriptor, 0, sizeof(descriptor));
+    DWORD previous = INVALID_FRAME_NUMBER;
+    LONG reported_percent = 0;
+    for (;;) {
+        DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS,
+                                     previous, NULL, &descriptor);
+        if (error == NMERR_NO_MORE_FRAMES)
+            return TRUE;
+        if (error == NMERR_EXPERT_TERMINATE) {
+            run->terminated = 1;
+            return FALSE;
+        }
+        if (error != NMERR_SUCCESS) {
+            report_problem(run, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
+            return FALSE;
+        }
+        /* A host that does not move forward would keep us here forever:
+         * INVALID_FRAME_NUMBER as the next request would start over. */
+        if (descriptor.FrameNumber == INVALID_FRAME_NUMBER ||
+            (previous != INVALID_FRAME_NUMBER && descriptor.FrameNumber <= previous)) {
+            report_problem(run, PROBLEM_HOST_FRAME_ORDER,
+                           "ExpertGetFrame did not move forward", NMERR_FRAME_NOT_FOUND);
+            return FALSE;
+        }
+        previous = descriptor.FrameNumber;
+
+        if (descriptor.pFrame != NULL) {
+            count_frame(run->dist, descriptor.pFrame);
+        } else {
+            /* No bytes to parse: still a frame of the capture. */
+            run->dist->total_frames++;
+            count(run->dist, LEVEL_ETHERTYPE, ETHERTYPE_CODE_TRUNCATED, 0);
+        }
+
+        if (total != 0) {
+            uint64_t percent = (uint64_t)descriptor.FrameNumber * 100 / total;
+            if (percent > 99)
+                percent = 99;
+            if ((LONG)percent > reported_percent) {
+                reported_percent = (LONG)percent;
+                if (!report_progress(run, EXPERTSTATUS_RUNNING, reported_percent))
+                    return FALSE;
+            }
+        }
+    }
+}
+
+static BOOL submit_all_events(struct run_state *run)
+{
+    sort_counters(run->dist);
+    for (DWORD index = 0; index < run->dist->used; index++) {
+        if (!submit_protocol_event(run, &run->dist->counters[index], 0))
+            return FALSE;
+    }
+    for (int level = 0; level < LEVEL_COUNT; level++) {
+        if (run->dist->overflow[level].frames != 0 &&
+            !submit_protocol_event(run, &run->dist->overflow[level], 1))
+            return FALSE;
+    }
+    return submit_summary_event(run);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points                                                             */
+/* ------------------------------------------------------------------------ */
+
+BOOL WINAPI Register(PEXPERTENUMINFO pExpertInfo)
+{
+    if (pExpertInfo == NULL)
+        return FALSE;
+    snprintf(pExpertInfo->szName, sizeof(pExpertInfo->szName), "%s", expert_name);
+    snprintf(pExpertInfo->szVendor, sizeof(pExpertInfo->szVendor), "expert-sandbox");
+    snprintf(pExpertInfo->szDescription, sizeof(pExpertInfo->szDescription),
+             "Frames and bytes per protocol at the EtherType, IP protocol and "
+             "well-known TCP/UDP port levels, with percentages of the capture.");
+    pExpertInfo->Version = 0;
+    pExpertInfo->Flags = 0;
+    return TRUE;
+}
+
+BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO pExpertStartupInfo,
+                DWORD StartupFlags, HWND hWndParent)
+{
+    /* Not configurable, and the whole capture is analysed whatever had the
+     * focus, so the configuration and startup data are not used. */
+    (void)pConfig;
+    (void)pExpertStartupInfo;
+    (void)StartupFlags;
+    (void)hWndParent;
+
+    struct run_state run = {.key = hExpertKey};
+    if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
+        return FALSE;
+
+    run.dist = allocate(&run, sizeof(*run.dist), "no memory for the protocol table");
+    if (run.dist == NULL)
+        return finish(&run, FALSE);
+    run.event = allocate(&run, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
+                         "no memory for an event");
+    if (run.event == NULL)
+        return finish(&run, FALSE);
+    /* The host's zero-filling is not part of the reference API. */
+    memset(run.dist, 0, sizeof(*run.dist));
+    for (DWORD level = 0; level < LEVEL_COUNT; level++)
+        run.dist->overflow[level].level = level;
+
+    if (!report_progress(&run, EXPERTSTATUS_RUNNING, 0))
+        return finish(&run, FALSE);
+    if (!count_all_frames(&run))
+        return finish(&run, FALSE);
+    if (!submit_all_events(&run))
+        return finish(&run, FALSE);
+    return finish(&run, TRUE);
+}

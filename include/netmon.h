@@ -14,6 +14,10 @@
  *
  * Where the original documentation is silent or wrong, this header says what
  * expert-sandbox does.  Those choices are marked "expert-sandbox:".
+ *
+ * Names and numeric values (flags, enumerations, NMERR_* codes, filter
+ * actions) are those of the Network Monitor 2.x SDK header, cross-checked
+ * against its public translations; the text of this header is our own.
  */
 #ifndef NETMON_H
 #define NETMON_H
@@ -228,6 +232,8 @@ typedef struct _CONFIGUREDEXPERT {
 } CONFIGUREDEXPERT, *PCONFIGUREDEXPERT;
 
 /* expert-sandbox: hFrame is an opaque handle equal to (HFRAME)pFrame;
+ * lpRecognizeDataTable lists where each protocol starts (ES_PROTOCOL_*
+ * below) and stays valid until the next ExpertGetFrame call;
  * lpPropertyTable is always NULL (there are no parsers to attach). */
 typedef struct _EXPERTFRAMEDESCRIPTOR {
     DWORD FrameNumber;   /* 0-based */
@@ -381,39 +387,264 @@ enum _NMEVENT_SEVERITIES {
 };
 
 /* ------------------------------------------------------------------------ */
+/* Display filters (BHFilter)                                               */
+/*                                                                          */
+/* expert-sandbox has no parsers and no filter API yet (CreateFilter,       */
+/* FilterAddObject ... are not exported), so an expert passes hFilter=NULL  */
+/* to ExpertGetFrame.  The types and constants are declared anyway so that  */
+/* code written against the reference header compiles unchanged.            */
+/* ------------------------------------------------------------------------ */
+
+typedef DWORD FILTERACTIONTYPE;  /* one of FILTERACTION_* */
+typedef DWORD VALUETYPE;         /* an immediate operand of a filter object */
+
+/* The kernel-style address (MAC, IP, IPX, ...) and SNMP-style object
+ * identifier are only ever reached through pointers here; their layouts
+ * matter to the parsers, which expert-sandbox does not have. */
+typedef struct _ADDRESS ADDRESS, *LPADDRESS;
+typedef struct _OBJECT_IDENTIFIER OBJECT_IDENTIFIER, *LPOBJECT_IDENTIFIER;
+
+/* Windows' LARGE_INTEGER is an 8-byte union whose QuadPart is a LONGLONG;
+ * the filter code only ever points at one. */
+typedef LONGLONG *LPLARGEINT, *ULPLARGEINT;
+typedef SYSTEMTIME *LPTIME, *ULPTIME;
+
+typedef PROTOCOLTABLE PROTOCOLTABLETYPE, *LPPROTOCOLTABLETYPE;
+
+/*
+ * One element of a display filter, which is a postfix stack built with one
+ * FilterAddObject call per element.  hProperty sits outside the operand
+ * union because a failed comparison is restarted from the property.
+ */
+typedef struct _FILTEROBJECT {
+    FILTERACTIONTYPE Action;   /* FILTERACTION_* */
+    HPROPERTY hProperty;
+    union {
+        VALUETYPE Value;
+        HPROTOCOL hProtocol;
+        LPVOID lpArray;                    /* ByteCount bytes long */
+        LPPROTOCOLTABLETYPE lpProtocolTable;
+        LPADDRESS lpAddress;
+        ULPLARGEINT lpLargeInt;
+        ULPTIME lpTime;
+        LPOBJECT_IDENTIFIER lpOID;
+    };
+    union {
+        WORD ByteCount;    /* length of lpArray in bytes */
+        WORD ByteOffset;   /* where an array compare starts */
+    };
+    struct _FILTEROBJECT *pNext;   /* reserved */
+} FILTEROBJECT, *LPFILTEROBJECT;
+
+/* FILTEROBJECT.Action: operands */
+#define FILTERACTION_INVALID 0
+#define FILTERACTION_PROPERTY 1
+#define FILTERACTION_VALUE 2
+#define FILTERACTION_STRING 3
+#define FILTERACTION_ARRAY 4
+#define FILTERACTION_PROPERTYEXIST 8
+#define FILTERACTION_LARGEINT 37
+#define FILTERACTION_TIME 38
+#define FILTERACTION_ADDR_ETHER 39
+#define FILTERACTION_ADDR_TOKEN 40
+#define FILTERACTION_ADDR_FDDI 41
+#define FILTERACTION_ADDR_IPX 42
+#define FILTERACTION_ADDR_IP 43
+#define FILTERACTION_OID 44
+#define FILTERACTION_ADDR_VINES 48
+#define FILTERACTION_ADDR_IP6 49   /* only in the later (IPv6-aware) SDK header */
+#define FILTERACTION_EXPRESSION 97
+#define FILTERACTION_BOOL 98
+#define FILTERACTION_NOEVAL 99
+
+/* FILTEROBJECT.Action: logical operators */
+#define FILTERACTION_AND 5
+#define FILTERACTION_OR 6
+#define FILTERACTION_XOR 7
+#define FILTERACTION_NOT 11
+
+/* FILTEROBJECT.Action: comparisons ("NC" = case-insensitive) and arithmetic */
+#define FILTERACTION_CONTAINSNC 9
+#define FILTERACTION_CONTAINS 10
+#define FILTERACTION_EQUALNC 12
+#define FILTERACTION_EQUAL 13
+#define FILTERACTION_NOTEQUALNC 14
+#define FILTERACTION_NOTEQUAL 15
+#define FILTERACTION_GREATERNC 16
+#define FILTERACTION_GREATER 17
+#define FILTERACTION_LESSNC 18
+#define FILTERACTION_LESS 19
+#define FILTERACTION_GREATEREQUALNC 20
+#define FILTERACTION_GREATEREQUAL 21
+#define FILTERACTION_LESSEQUALNC 22
+#define FILTERACTION_LESSEQUAL 23
+#define FILTERACTION_PLUS 24
+#define FILTERACTION_MINUS 25
+
+/* FILTEROBJECT.Action: addresses */
+#define FILTERACTION_ADDRESS 26
+#define FILTERACTION_ADDRESSANY 27
+#define FILTERACTION_FROM 28
+#define FILTERACTION_TO 29
+#define FILTERACTION_FROMTO 30
+
+/* FILTEROBJECT.Action: bits, protocols, arrays, object identifiers */
+#define FILTERACTION_AREBITSON 31
+#define FILTERACTION_AREBITSOFF 32
+#define FILTERACTION_PROTOCOLSEXIST 33
+#define FILTERACTION_PROTOCOLEXIST 34
+#define FILTERACTION_ARRAYEQUAL 35
+#define FILTERACTION_DEREFPROPERTY 36
+#define FILTERACTION_OID_CONTAINS 45
+#define FILTERACTION_OID_BEGINS_WITH 46
+#define FILTERACTION_OID_ENDS_WITH 47
+
+/* Other filter constants */
+#define FILTERFREEPOOLSTART 20
+#define INVALIDELEMENT (-1)
+#define INVALIDVALUE ((VALUETYPE)-9999)
+#define PROTOCOL_NUM_ANY (-1)          /* PROTOCOLTABLE.nProtocols: "all of them" */
+#define FILTER_FAIL_WITH_ERROR (-1)    /* FilterFrame: see BhGetLastError */
+#define FILTER_PASSED TRUE
+#define FILTER_FAILED FALSE
+#define FILTER_NO_MORE_FRAMES 0xFFFFFFFFu
+#define FILTER_CANCELED 0xFFFFFFFEu
+#define FILTER_DIRECTION_NEXT TRUE
+#define FILTER_DIRECTION_PREV FALSE
+
+/* ------------------------------------------------------------------------ */
 /* Error codes (NMErr)                                                      */
+/*                                                                          */
+/* NMERR values are small DWORDs, not HRESULTs.  Every code of the          */
+/* reference is declared with its reference value, including the ones no   */
+/* expert can meet here (capture drivers, remote agents, monitors), so that */
+/* a number in a log can always be named.  The reference leaves 43-45, 52   */
+/* and 68 unassigned.                                                       */
 /* ------------------------------------------------------------------------ */
 
 #define NMERR_SUCCESS 0
+#define NMERR_MEMORY_MAPPED_FILE_ERROR 1
 #define NMERR_INVALID_HFILTER 2
-#define NMERR_NO_MORE_FRAMES 5
+#define NMERR_CAPTURING 3
+#define NMERR_NOT_CAPTURING 4
+#define NMERR_NO_MORE_FRAMES 5   /* expert-sandbox: ExpertGetFrame past either end */
 #define NMERR_BUFFER_TOO_SMALL 6
 #define NMERR_FRAME_NOT_RECOGNIZED 7
+#define NMERR_FILE_ALREADY_EXISTS 8
+#define NMERR_DRIVER_NOT_FOUND 9
+#define NMERR_ADDRESS_ALREADY_EXISTS 10
 #define NMERR_INVALID_HFRAME 11
 #define NMERR_INVALID_HPROTOCOL 12
 #define NMERR_INVALID_HPROPERTY 13
-#define NMERR_OUT_OF_MEMORY 19
+#define NMERR_LOCKED 14
+#define NMERR_STACK_EMPTY 15
+#define NMERR_STACK_OVERFLOW 16
+#define NMERR_TOO_MANY_PROTOCOLS 17
+#define NMERR_FILE_NOT_FOUND 18
+#define NMERR_OUT_OF_MEMORY 19   /* expert-sandbox: the expert's heap quota is reached */
+#define NMERR_CAPTURE_PAUSED 20
+#define NMERR_NO_BUFFERS 21
+#define NMERR_BUFFERS_ALREADY_EXIST 22
+#define NMERR_NOT_LOCKED 23
 #define NMERR_OUT_OF_RANGE 24
+#define NMERR_LOCK_NESTING_TOO_DEEP 25
+#define NMERR_LOAD_PARSER_FAILED 26
+#define NMERR_UNLOAD_PARSER_FAILED 27
+#define NMERR_INVALID_HADDRESSDB 28
+#define NMERR_ADDRESS_NOT_FOUND 29
+#define NMERR_NETWORK_NOT_PRESENT 30
+#define NMERR_NO_PROPERTY_DATABASE 31
 #define NMERR_PROPERTY_NOT_FOUND 32
+#define NMERR_INVALID_HPROPERTYDB 33
 #define NMERR_PROTOCOL_NOT_ENABLED 34
+#define NMERR_PROTOCOL_NOT_FOUND 35
+#define NMERR_INVALID_PARSER_DLL 36
 #define NMERR_NO_ATTACHED_PROPERTIES 37
 #define NMERR_NO_FRAMES 38
-#define NMERR_FRAME_NOT_FOUND 51
+#define NMERR_INVALID_FILE_FORMAT 39
+#define NMERR_COULD_NOT_CREATE_TEMPFILE 40
+#define NMERR_OUT_OF_DOS_MEMORY 41
+#define NMERR_NO_PROTOCOLS_ENABLED 42
+#define NMERR_UNKNOWN_MACTYPE 46
+#define NMERR_ROUTING_INFO_NOT_PRESENT 47
+#define NMERR_INVALID_HNETWORK 48
+#define NMERR_NETWORK_ALREADY_OPENED 49
+#define NMERR_NETWORK_NOT_OPENED 50
+#define NMERR_FRAME_NOT_FOUND 51   /* expert-sandbox: GET_SPECIFIED_FRAME of a missing frame */
+#define NMERR_NO_HANDLES 53
+#define NMERR_INVALID_NETWORK_ID 54
 #define NMERR_INVALID_HCAPTURE 55
+#define NMERR_PROTOCOL_ALREADY_ENABLED 56
 #define NMERR_FILTER_INVALID_EXPRESSION 57
+#define NMERR_TRANSMIT_ERROR 58
+#define NMERR_INVALID_HBUFFER 59
 #define NMERR_INVALID_DATA 60
+#define NMERR_MSDOS_DRIVER_NOT_LOADED 61
+#define NMERR_WINDOWS_DRIVER_NOT_LOADED 62
+#define NMERR_MSDOS_DRIVER_INIT_FAILURE 63
+#define NMERR_WINDOWS_DRIVER_INIT_FAILURE 64
+#define NMERR_NETWORK_BUSY 65
+#define NMERR_CAPTURE_NOT_PAUSED 66
+#define NMERR_INVALID_PACKET_LENGTH 67
 #define NMERR_INTERNAL_EXCEPTION 69
+#define NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED 70
+#define NMERR_MAC_DRIVER_OPEN_FAILURE 71
+#define NMERR_RUNAWAY_PROTOCOL 72
+#define NMERR_PENDING 73
+#define NMERR_ACCESS_DENIED 74
+#define NMERR_INVALID_HPASSWORD 75
 #define NMERR_INVALID_PARAMETER 76
+#define NMERR_FILE_READ_ERROR 77
+#define NMERR_FILE_WRITE_ERROR 78
+#define NMERR_PROTOCOL_NOT_REGISTERED 79
+#define NMERR_IP_ADDRESS_NOT_FOUND 80
+#define NMERR_TRANSMIT_CANCELLED 81
+#define NMERR_LOCKED_FRAMES 82
+#define NMERR_NO_TRANSMITS_PENDING 83
+#define NMERR_PATH_NOT_FOUND 84
 #define NMERR_WINDOWS_ERROR 85
 #define NMERR_NO_FRAME_NUMBER 86
 #define NMERR_FRAME_HAS_NO_CAPTURE 87
+#define NMERR_FRAME_ALREADY_HAS_CAPTURE 88
+#define NMERR_NAL_IS_NOT_REMOTE 89
 #define NMERR_NOT_SUPPORTED 90
-#define NMERR_LOAD_EXPERT_FAILED 118
-#define NMERR_EXPERT_REPORT_FAILED 119
+#define NMERR_DISCARD_FRAME 91
+#define NMERR_CANCEL_SAVE_CAPTURE 92
+#define NMERR_LOST_CONNECTION 93
+#define NMERR_INVALID_MEDIA_TYPE 94
+#define NMERR_AGENT_IN_USE 95
+#define NMERR_TIMEOUT 96
+#define NMERR_DISCONNECTED 97
+#define NMERR_SETTIMER_FAILED 98
+#define NMERR_NETWORK_ERROR 99
+#define NMERR_INVALID_FRAMESPROC 100
+#define NMERR_UNKNOWN_CAPTURETYPE 101
+#define NMERR_NOT_CONNECTED 102
+#define NMERR_ALREADY_CONNECTED 103
+#define NMERR_INVALID_REGISTRY_CONFIGURATION 104
+#define NMERR_DELAYED 105
+#define NMERR_NOT_DELAYED 106
+#define NMERR_REALTIME 107
+#define NMERR_NOT_REALTIME 108
+#define NMERR_STATS_ONLY 109
+#define NMERR_NOT_STATS_ONLY 110
+#define NMERR_TRANSMIT 111
+#define NMERR_NOT_TRANSMIT 112
+#define NMERR_TRANSMITTING 113
+#define NMERR_DISK_NOT_LOCAL_FIXED 114
+#define NMERR_COULD_NOT_CREATE_DIRECTORY 115
+#define NMERR_NO_DEFAULT_CAPTURE_DIRECTORY 116
+#define NMERR_UPLEVEL_CAPTURE_FILE 117
+#define NMERR_LOAD_EXPERT_FAILED 118     /* the expert could not be loaded */
+#define NMERR_EXPERT_REPORT_FAILED 119   /* Register failed */
 #define NMERR_REG_OPERATION_FAILED 120
 #define NMERR_NO_DLLS_FOUND 121
+#define NMERR_NO_CONVERSATION_STATS 122
+#define NMERR_SECURITY_BREACH_CAPTURE_DELETED 123
 #define NMERR_FRAME_FAILED_FILTER 124
-#define NMERR_EXPERT_TERMINATE 125
+#define NMERR_EXPERT_TERMINATE 125       /* the host wants the expert to stop: clean up, return */
+#define NMERR_REMOTE_NOT_A_SERVER 126
+#define NMERR_REMOTE_VERSION_OUTOFSYNC 127
 #define NMERR_INVALID_EXPERT_GROUP 128
 #define NMERR_INVALID_EXPERT_NAME 129
 #define NMERR_INVALID_EXPERT_HANDLE 130
@@ -423,6 +654,82 @@ enum _NMEVENT_SEVERITIES {
 #define NMERR_EXPERT_NOT_IN_GROUP 134
 #define NMERR_NOT_INITIALIZED 135
 #define NMERR_INVALID_GROUP_ROOT 136
+#define NMERR_BAD_VERSION 137
+#define NMERR_ESP 138
+#define NMERR_NOT_ESP 139
+
+/* BLOB (configuration container) errors */
+#define NMERR_BLOB_NOT_INITIALIZED 1000
+#define NMERR_INVALID_BLOB 1001
+#define NMERR_UPLEVEL_BLOB 1002
+#define NMERR_BLOB_ENTRY_ALREADY_EXISTS 1003
+#define NMERR_BLOB_ENTRY_DOES_NOT_EXIST 1004
+#define NMERR_AMBIGUOUS_SPECIFIER 1005
+#define NMERR_BLOB_OWNER_NOT_FOUND 1006
+#define NMERR_BLOB_CATEGORY_NOT_FOUND 1007
+#define NMERR_UNKNOWN_CATEGORY 1008
+#define NMERR_UNKNOWN_TAG 1009
+#define NMERR_BLOB_CONVERSION_ERROR 1010
+#define NMERR_ILLEGAL_TRIGGER 1011
+#define NMERR_BLOB_STRING_INVALID 1012
+
+/* Finder (capture-driver discovery) errors; the family is split in two */
+#define NMERR_UNABLE_TO_LOAD_LIBRARY 1013
+#define NMERR_UNABLE_TO_GET_PROCADDR 1014
+#define NMERR_CLASS_NOT_REGISTERED 1015
+#define NMERR_INVALID_REMOTE_COMPUTERNAME 1016
+#define NMERR_RPC_REMOTE_FAILURE 1017
+#define NMERR_NO_NPPS 3016
+#define NMERR_NO_MATCHING_NPPS 3017
+#define NMERR_NO_NPP_SELECTED 3018
+#define NMERR_NO_INPUT_BLOBS 3019
+#define NMERR_NO_NPP_DLLS 3020
+#define NMERR_NO_VALID_NPP_DLLS 3021
+
+/*
+ * Monitor errors.  The reference leaves 2004 and 2020 unassigned and gives
+ * SAVE_MONITOR_FAILED the value 2029 (not the 2020 its position suggests);
+ * the value is kept as published, since that is what a real host returns.
+ */
+#define NMERR_INVALID_LIST_INDEX 2000
+#define NMERR_INVALID_MONITOR 2001
+#define NMERR_INVALID_MONITOR_DLL 2002
+#define NMERR_UNABLE_TO_CREATE_MONITOR 2003
+#define NMERR_INVALID_MONITOR_CONFIG 2005
+#define NMERR_INVALID_INDEX 2006
+#define NMERR_MONITOR_ENABLED 2007
+#define NMERR_MONITOR_NOT_RUNNING 2008
+#define NMERR_MONITOR_IS_BUSY 2009
+#define NMERR_MCS_IS_BUSY 2010
+#define NMERR_NO_MONITORS 2011
+#define NMERR_ONE_MONITOR_PER_NETCARD 2012
+#define NMERR_CONFIGURATION_REQUIRED 2013
+#define NMERR_MONITOR_NOT_CONNECTED 2014
+#define NMERR_MONITOR_NOT_CONFIGURED 2015
+#define NMERR_MONITOR_CONFIG_FAILED 2016
+#define NMERR_MONITOR_INIT_FAILED 2017
+#define NMERR_MONITOR_FAULTED 2018
+#define NMERR_SAVE_ALL_FAILED 2019
+#define NMERR_SAVE_MONITOR_FAILED 2029
+#define NMERR_MONITOR_CONNECT_FAILED 2021
+#define NMERR_MONITOR_START_FAILED 2022
+#define NMERR_MONITOR_STOP_FAILED 2023
+
+/*
+ * HRESULT bridging, used by NetMon's COM interfaces: an NMERR travels in
+ * the code field of a failure HRESULT with FACILITY_ITF, i.e. 0x8004xxxx
+ * (NMERR_EXPERT_TERMINATE becomes 0x8004007D); success becomes 0 (NOERROR).
+ * The reference has inline functions; macros keep this header free of
+ * definitions.  0x80040000 is written as -0x7FFC0000 so that no conversion
+ * of an out-of-range unsigned value to a signed type is involved.
+ */
+typedef int32_t HRESULT;
+
+#define NMERR_TO_HRESULT(nmerror)                                              \
+    ((DWORD)(nmerror) == NMERR_SUCCESS                                         \
+         ? (HRESULT)0                                                          \
+         : (HRESULT)(-0x7FFC0000 + (HRESULT)(WORD)(nmerror)))
+#define HRESULT_TO_NMERR(hresult) ((DWORD)((DWORD)(hresult) & 0xFFFFu))
 
 /* ------------------------------------------------------------------------ */
 /* Entry points an expert exports                                           */
@@ -440,6 +747,11 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig,
 /* Every helper returns NMERR_EXPERT_TERMINATE (or NULL with it in *pError) */
 /* once the host wants the expert to stop: on Ctrl-C, on a timeout, or when */
 /* a fault injection says so.  The expert must then clean up and return.    */
+/*                                                                          */
+/* expert-sandbox: a helper accepts only the HEXPERTKEY of the Run or       */
+/* Configure call in progress; any other key (a cached one, NULL, one made  */
+/* up) gives NMERR_INVALID_PARAMETER.  The helpers are not thread-safe, and */
+/* need not be: the sandbox allows no threads.                              */
 /* ------------------------------------------------------------------------ */
 
 /*
@@ -455,6 +767,12 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig,
  *    capture when it is INVALID_FRAME_NUMBER).  Past either end they return
  *    NMERR_NO_MORE_FRAMES; an empty capture gives NMERR_NO_MORE_FRAMES too.
  *  - Any other direction, or a NULL descriptor, gives NMERR_INVALID_PARAMETER.
+ *  - FLAGS_DEFER_TO_UI_FILTER: frames that fail the analyst's --filter are
+ *    skipped (GET_SPECIFIED_FRAME returns NMERR_FRAME_FAILED_FILTER for one).
+ *  - hFilter: NULL, or a filter from ExpertCompileFilter, applied after the
+ *    --filter; any other handle gives NMERR_INVALID_HFILTER.
+ *  - FLAGS_ATTACH_PROPERTIES is accepted and changes nothing: there are no
+ *    parsers, so lpPropertyTable is NULL with or without it.
  *  - A call makes no system call.
  */
 DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction, DWORD RequestFlags,
@@ -511,6 +829,60 @@ DWORD WINAPI ExpertSubmitEvent(HEXPERTKEY hExpertKey, PNMEVENTDATA pExpertEvent)
 
 /* Copies the startup information Run or Configure was given. */
 DWORD WINAPI ExpertGetStartupInfo(HEXPERTKEY hExpertKey, PEXPERTSTARTUPINFO pExpertStartupInfo);
+
+/* ------------------------------------------------------------------------ */
+/* Common functions and expert-sandbox extensions (libnmapi.so)             */
+/* ------------------------------------------------------------------------ */
+
+/* GetCaptureMacType results (NetMon's MAC types). */
+#define MAC_TYPE_UNKNOWN 0
+#define MAC_TYPE_ETHERNET 1
+#define MAC_TYPE_TOKENRING 2
+#define MAC_TYPE_FDDI 3
+#define MAC_TYPE_ATM 4
+#define MAC_TYPE_1394 5
+
+/* expert-sandbox: RECOGNIZEDATA.ProtocolID values.  NetMon's were indexes
+ * of its parsers; these are fixed. */
+#define ES_PROTOCOL_ETHERNET 1
+#define ES_PROTOCOL_VLAN 2        /* one per 802.1Q or 802.1ad tag */
+#define ES_PROTOCOL_ARP 3
+#define ES_PROTOCOL_IPV4 4
+#define ES_PROTOCOL_IPV6 5
+#define ES_PROTOCOL_TCP 6
+#define ES_PROTOCOL_UDP 7
+#define ES_PROTOCOL_ICMP 8
+#define ES_PROTOCOL_ICMPV6 9
+#define ES_PROTOCOL_LINUX_SLL 10  /* Linux "cooked" capture header, v1 or v2 */
+#define ES_PROTOCOL_LOOPBACK 11   /* BSD loopback (NULL, LOOP) header */
+
+/* Frames in the capture (the reference's common function), from the
+ * startup information's hCapture; 0 for any other handle. */
+DWORD WINAPI GetCaptureTotalFrames(HCAPTURE hCapture);
+
+/* MAC_TYPE_ETHERNET for Ethernet captures, MAC_TYPE_UNKNOWN otherwise. */
+DWORD WINAPI GetCaptureMacType(HCAPTURE hCapture);
+
+/* expert-sandbox: the capture's libpcap link type (DLT_EN10MB, DLT_RAW,
+ * DLT_LINUX_SLL, ...), for experts that parse other links; (DWORD)-1 for a
+ * handle that is not the capture's. */
+DWORD WINAPI GetCaptureLinkType(HCAPTURE hCapture);
+
+/*
+ * expert-sandbox: the expert's own display filter, from a tcpdump/BPF
+ * expression (pcap-filter(7)), for ExpertGetFrame's hFilter.  NetMon built
+ * filters from parser properties (CreateFilter, FilterAddObject), which this
+ * host does not have.  Returns NULL with NMERR_FILTER_INVALID_EXPRESSION in
+ * *pError when the expression does not compile or names a host, network or
+ * service: only numbers and addresses are accepted, because looking names up
+ * would need files and sockets the sandbox refuses.  At most 64 filters are
+ * alive at once.  Free with DestroyFilter.
+ */
+HFILTER WINAPI ExpertCompileFilter(HEXPERTKEY hExpertKey, LPCSTR szExpression, DWORD *pError);
+
+/* The reference's common function: NMERR_SUCCESS, or NMERR_INVALID_HFILTER
+ * for a handle that is not a live filter. */
+DWORD WINAPI DestroyFilter(HFILTER hFilter);
 
 #ifdef __cplusplus
 }

@@ -167,9 +167,8 @@ static void register_expert(const struct expert *x, const char *display_name)
 static void fill_startup_info(const Es__StartupInfo *in, EXPERTSTARTUPINFO *out)
 {
     memset(out, 0, sizeof *out);
-    /* Any non-NULL value: there is one capture per run, and no Get* common
-     * function takes the handle yet. */
-    out->hCapture = (HCAPTURE)(uintptr_t)1;
+    /* One capture per run; GetCaptureTotalFrames and friends take it. */
+    out->hCapture = es_nmapi_capture_handle();
     out->dwFrameNumber = INVALID_FRAME_NUMBER;
     if (!in)
         return;

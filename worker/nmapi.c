@@ -16,12 +16,14 @@
 #include <time.h>
 
 #include "channel.h"
+#include "filters.h"
 #include "framestore.h"
 #include "heap.h"
 #include "heapseg.h"
 #include "injection.h"
 #include "netmon.h"
 #include "nmapi_internal.h"
+#include "recognize.h"
 #include "wire.h"
 
 #define NMAPI_EXPORT __attribute__((visibility("default")))
@@ -31,6 +33,10 @@
 struct expert_key {
     uint32_t generation;
 };
+
+/* The recognize data of the frame last returned (netmon.h: valid until the
+ * next ExpertGetFrame call). */
+static _Alignas(RECOGNIZEDATATABLE) unsigned char recognized_storage[ES_RECOGNIZED_SIZE];
 
 static struct {
     int control_fd;
@@ -43,6 +49,7 @@ static struct {
     EXPERTSTARTUPINFO startup;
     struct es_injection inject;
     uint64_t random_state;     /* xorshift64 for alloc-rate */
+    char capture;              /* its address is the run's HCAPTURE */
 } g = {.control_fd = -1};
 
 /* ------------------------------------------------------------------ setup */
@@ -168,10 +175,19 @@ static DWORD heap_error(enum es_heap_status status)
 
 /* The next frame from `from` in direction `step` (+1 or -1) that passes the
  * display filter when `deferred`; -1 if there is none. */
-static int64_t next_frame(int64_t from, int step, bool deferred)
+static bool passes(uint32_t n, bool deferred, HFILTER filter)
+{
+    if (deferred && !es_store_passes_filter(g.store, n))
+        return false;
+    return !filter || es_filter_passes(filter, es_store_frame(g.store, n));
+}
+
+/* The next frame from `from` in direction `step` (+1 or -1) that passes the
+ * display filter when `deferred`, then the expert's filter; -1 if none. */
+static int64_t next_frame(int64_t from, int step, bool deferred, HFILTER filter)
 {
     for (int64_t n = from; n >= 0 && n < (int64_t)g.frame_count; n += step) {
-        if (!deferred || es_store_passes_filter(g.store, (uint32_t)n))
+        if (passes((uint32_t)n, deferred, filter))
             return n;
     }
     return -1;
@@ -186,9 +202,9 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction,
         return err;
     if (!pEFrameDescriptor)
         return NMERR_INVALID_PARAMETER;
-    /* No filter objects can be created in this host yet, so any handle is
-     * one the expert made up. */
-    if (hFilter)
+    /* Only handles from ExpertCompileFilter are real; anything else is one
+     * the expert made up. */
+    if (hFilter && !es_filter_known(hFilter))
         return NMERR_INVALID_HFILTER;
 
     bool deferred = (RequestFlags & FLAGS_DEFER_TO_UI_FILTER) != 0;
@@ -199,19 +215,17 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction,
         if (from_edge || RequestedFrameNumber >= g.frame_count)
             return NMERR_FRAME_NOT_FOUND;
         n = RequestedFrameNumber;
-        if (deferred && !es_store_passes_filter(g.store, (uint32_t)n))
+        if (!passes((uint32_t)n, deferred, hFilter))
             return NMERR_FRAME_FAILED_FILTER;
         break;
     case GET_FRAME_NEXT_FORWARD:
-        n = next_frame(from_edge ? 0 : (int64_t)RequestedFrameNumber + 1, +1, deferred);
+        n = next_frame(from_edge ? 0 : (int64_t)RequestedFrameNumber + 1, +1, deferred, hFilter);
         break;
     case GET_FRAME_NEXT_BACKWARD:
-        if (from_edge)
-            n = next_frame((int64_t)g.frame_count - 1, -1, deferred);
-        else if (RequestedFrameNumber > g.frame_count)
-            n = next_frame((int64_t)g.frame_count - 1, -1, deferred);
+        if (from_edge || RequestedFrameNumber > g.frame_count)
+            n = next_frame((int64_t)g.frame_count - 1, -1, deferred, hFilter);
         else
-            n = next_frame((int64_t)RequestedFrameNumber - 1, -1, deferred);
+            n = next_frame((int64_t)RequestedFrameNumber - 1, -1, deferred, hFilter);
         break;
     default:
         return NMERR_INVALID_PARAMETER;
@@ -227,7 +241,11 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction,
     pEFrameDescriptor->FrameNumber = (DWORD)n;
     pEFrameDescriptor->hFrame = (HFRAME)(uintptr_t)frame;
     pEFrameDescriptor->pFrame = (ULPFRAME)frame;
-    pEFrameDescriptor->lpRecognizeDataTable = NULL;
+    RECOGNIZEDATATABLE *recognized = (RECOGNIZEDATATABLE *)(void *)recognized_storage;
+    es_recognize(g.store->link_type, frame->MacFrame, frame->nBytesAvail, recognized);
+    pEFrameDescriptor->lpRecognizeDataTable = recognized;
+    /* No parsers: properties are never attached, FLAGS_ATTACH_PROPERTIES
+     * or not (netmon.h). */
     pEFrameDescriptor->lpPropertyTable = NULL;
     g.control->frames_read++;
     g.control->last_frame = (uint64_t)n;
@@ -525,4 +543,51 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetStartupInfo(HEXPERTKEY hExpertKey, PEXPERTSTA
         return NMERR_INVALID_PARAMETER;
     *pExpertStartupInfo = g.startup;
     return NMERR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ filters and capture */
+
+NMAPI_EXPORT HFILTER WINAPI ExpertCompileFilter(HEXPERTKEY hExpertKey, LPCSTR szExpression, DWORD *pError)
+{
+    DWORD err = enter_helper(hExpertKey);
+    HFILTER filter = NULL;
+    if (err == NMERR_SUCCESS && !g.store)
+        err = NMERR_NO_FRAMES;
+    if (err == NMERR_SUCCESS)
+        filter = es_filter_compile(g.store->link_type, g.store->snaplen, szExpression, &err);
+    set_error(pError, err);
+    return filter;
+}
+
+NMAPI_EXPORT DWORD WINAPI DestroyFilter(HFILTER hFilter)
+{
+    return es_filter_destroy(hFilter);
+}
+
+HCAPTURE es_nmapi_capture_handle(void)
+{
+    return g.store ? (HCAPTURE)(void *)&g.capture : NULL;
+}
+
+NMAPI_EXPORT DWORD WINAPI GetCaptureTotalFrames(HCAPTURE hCapture)
+{
+    /* The frames the broker announced, even when a fault injection
+     * (short-capture) hides the last ones from ExpertGetFrame. */
+    if (!hCapture || hCapture != es_nmapi_capture_handle())
+        return 0;
+    return g.store->frame_count;
+}
+
+NMAPI_EXPORT DWORD WINAPI GetCaptureMacType(HCAPTURE hCapture)
+{
+    if (!hCapture || hCapture != es_nmapi_capture_handle())
+        return MAC_TYPE_UNKNOWN;
+    return g.store->link_type == 1 /* DLT_EN10MB */ ? MAC_TYPE_ETHERNET : MAC_TYPE_UNKNOWN;
+}
+
+NMAPI_EXPORT DWORD WINAPI GetCaptureLinkType(HCAPTURE hCapture)
+{
+    if (!hCapture || hCapture != es_nmapi_capture_handle())
+        return (DWORD)-1;
+    return g.store->link_type;
 }

@@ -44,6 +44,9 @@ struct es_injection;
 /* Faults to inject into the expert's world (run --inject); copied. */
 ES_EXPORT void es_nmapi_set_injection(const struct es_injection *inj);
 
+/* The run's HCAPTURE for EXPERTSTARTUPINFO, NULL without a capture. */
+ES_EXPORT HCAPTURE es_nmapi_capture_handle(void);
+
 /* Frame count of the store, 0 without one. */
 ES_EXPORT uint32_t es_nmapi_frame_count(void);
 

@@ -139,11 +139,11 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, uint64_t self)
     case ANY:
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     case ARG_EQ:
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_EQ, r->value));
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_EQ, r->value, 0));
     case ARG_LT:
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_LT, r->value));
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_LT, r->value, 0));
     case ARG_GT:
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_GT, r->value));
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_GT, r->value, 0));
     case ARG_MASK_CLEAR:
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                 SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->value, 0));
@@ -151,11 +151,11 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, uint64_t self)
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                 SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->value, r->value));
     case SELF_AND_LT:
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self),
-                                SCMP_CMP(r->arg, SCMP_CMP_LT, r->value));
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self, 0),
+                                SCMP_CMP(r->arg, SCMP_CMP_LT, r->value, 0));
     case SELF_AND_GT:
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self),
-                                SCMP_CMP(r->arg, SCMP_CMP_GT, r->value));
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self, 0),
+                                SCMP_CMP(r->arg, SCMP_CMP_GT, r->value, 0));
     }
     return -EINVAL;
 }
