@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "filter_compile.h"
 #include "netmon.h"
 #include "wire.h"
 
@@ -75,6 +76,9 @@ static int check_message(const Es__WorkerMessage *m, char *why, size_t whylen)
     case ES__WORKER_MESSAGE__BODY_LOADED:
     case ES__WORKER_MESSAGE__BODY_FINISHED:
         return 0;
+    case ES__WORKER_MESSAGE__BODY_COMPILE_FILTER:
+        return check_text(1, &m->compile_filter->expression, ES_MAX_FILTER_TEXT, "filter expression", why,
+                          whylen);
     case ES__WORKER_MESSAGE__BODY_REGISTERED: {
         const Es__Registered *r = m->registered;
         /* The EXPERTENUMINFO fields are char[260]: 259 bytes and a NUL. */

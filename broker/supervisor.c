@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filter_compile.h"
 #include "heap_segment.h"
 #include "message.h"
 #include "notify.h"
@@ -88,8 +89,13 @@ struct worker {
     char failure_reason[1100];
     bool finished;
     bool result;
+    unsigned filters_compiled;
     struct timespec start_time;
 };
+
+/* ExpertCompileFilter costs the broker a libpcap compile each time: an
+ * expert gets this many, which is far more than any honest one needs. */
+#define MAX_FILTER_COMPILES 256
 
 struct supervisor {
     const struct es_supervise_config *cfg;
@@ -307,6 +313,28 @@ static void keep_config(struct worker *w, struct es_config_blob *out, const Prot
         memcpy(out->data, b->data, b->len);
 }
 
+/* The worker waits for this answer inside ExpertCompileFilter. */
+static void compile_filter_for(struct supervisor *s, struct worker *w, const ProtobufCBinaryData *expression)
+{
+    struct es_bpf_insn *program = NULL;
+    size_t count = 0;
+    char why[256];
+    int err = es_compile_filter(s->cfg->link_type, s->cfg->snaplen, (const char *)expression->data,
+                                expression->len, &program, &count, why, sizeof why);
+    Es__Command cmd = ES__COMMAND__INIT;
+    cmd.entry = ES__ENTRY__ENTRY_FILTER;
+    if (err == NMERR_SUCCESS) {
+        cmd.has_filter_program = true;
+        cmd.filter_program.data = (uint8_t *)program;
+        cmd.filter_program.len = count * sizeof *program;
+    } else {
+        cmd.has_filter_error = true;
+        cmd.filter_error = (uint32_t)err;
+    }
+    send_command(w, &cmd);
+    free(program);
+}
+
 static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerMessage *m, int passed_fd)
 {
     if (passed_fd >= 0 && m->body_case != ES__WORKER_MESSAGE__BODY_HELLO) {
@@ -361,6 +389,12 @@ static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerM
         if (w->phase != PHASE_RUNNING)
             return protocol_error(w, "event outside Run");
         return on_event(s, w, m->event);
+    case ES__WORKER_MESSAGE__BODY_COMPILE_FILTER:
+        if (w->phase != PHASE_RUNNING)
+            return protocol_error(w, "filter request outside Run or Configure");
+        if (++w->filters_compiled > MAX_FILTER_COMPILES)
+            return protocol_error(w, "too many filter requests");
+        return compile_filter_for(s, w, &m->compile_filter->expression);
     case ES__WORKER_MESSAGE__BODY_FINISHED: {
         Es__Entry expected =
             s->cfg->mode == ES_SUPERVISE_CONFIGURE ? ES__ENTRY__ENTRY_CONFIGURE : ES__ENTRY__ENTRY_RUN;

@@ -48,6 +48,8 @@ struct es_supervise_config {
     uint64_t heap_quota;
     unsigned jobs;
     int frames_fd;                    /* the sealed frame store; -1 for list */
+    uint32_t link_type;               /* of the capture, for the experts' filters */
+    uint32_t snaplen;
     const Es__StartupInfo *startup;   /* for Run */
     struct es_output *output;         /* events and outcomes are written as they happen; may be NULL */
 

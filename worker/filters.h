@@ -1,6 +1,6 @@
 /*
  * filters.h - the expert's own display filters (HFILTER), from tcpdump/BPF
- * expressions compiled with libpcap inside the worker.
+ * expressions the broker compiles and the worker runs.
  */
 #ifndef ES_FILTERS_H
 #define ES_FILTERS_H
@@ -11,11 +11,14 @@
 
 #include "netmon.h"
 
-/* Compiles `expression` for frames of `link_type`.  Returns the handle, or
- * NULL with NMERR_FILTER_INVALID_EXPRESSION (it does not compile, or names a
- * host, network or service: those would need files and sockets the sandbox
- * refuses) or NMERR_OUT_OF_MEMORY in *error. */
-HFILTER es_filter_compile(uint32_t link_type, uint32_t snaplen, const char *expression, DWORD *error);
+/* Longest expression the worker passes on (the broker checks again). */
+#define ES_MAX_FILTER_EXPRESSION 4096
+
+/* Has the broker compile `expression` for this capture.  Returns the handle,
+ * or NULL with NMERR_FILTER_INVALID_EXPRESSION (it does not compile, or names
+ * a host, network or service, which would need a lookup), NMERR_OUT_OF_MEMORY,
+ * or NMERR_EXPERT_TERMINATE (the broker did not answer) in *error. */
+HFILTER es_filter_compile(int control_fd, const char *expression, DWORD *error);
 
 /* True if h is a live filter made by es_filter_compile. */
 bool es_filter_known(HFILTER h);

@@ -554,7 +554,7 @@ NMAPI_EXPORT HFILTER WINAPI ExpertCompileFilter(HEXPERTKEY hExpertKey, LPCSTR sz
     if (err == NMERR_SUCCESS && !g.store)
         err = NMERR_NO_FRAMES;
     if (err == NMERR_SUCCESS)
-        filter = es_filter_compile(g.store->link_type, g.store->snaplen, szExpression, &err);
+        filter = es_filter_compile(g.control_fd, szExpression, &err);
     set_error(pError, err);
     return filter;
 }
