@@ -21,7 +21,7 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: expert-broker run -r CAPTURE -e EXPERT.so [-e EXPERT.so ...] [OPTIONS]\n"
+    "Usage: expert-broker run -r CAPTURE -e EXPERT.so [-e EXPERT.so ...] [OPTIONS] [EXPERT.so ...]\n"
     "       expert-broker list [--json] EXPERT.so [EXPERT.so ...]\n"
     "       expert-broker configure -e EXPERT.so [--config FILE] [-r CAPTURE]\n"
     "       expert-broker check [--json]\n"
@@ -44,7 +44,8 @@ static const char usage_text[] =
     "\n"
     "Options of run:\n"
     "  -r, --read FILE        capture to analyse (pcap or pcapng)\n"
-    "  -e, --expert FILE      expert shared object; repeat for more experts\n"
+    "  -e, --expert FILE      expert shared object; repeat for more experts (files\n"
+    "                         after the options are experts too)\n"
     "  -o, --output FILE      write the results to FILE instead of stdout\n"
     "      --format FORMAT    jsonl (default: JSON Lines, see docs/output.md) or\n"
     "                         text (each event as the Event Viewer shows it)\n"
@@ -272,7 +273,28 @@ static bool parse_seconds(const char *s, double *out)
     return true;
 }
 
+static int parse_run(int argc, char **argv, struct es_run_options *opt, const char **experts,
+                     const char **output_path);
+static int run_parsed(struct es_run_options *opt, const char *output_path);
+
 static int cmd_run(int argc, char **argv)
+{
+    struct es_run_options opt = {.table = true, .progress = true, .grace_seconds = -1, .handle_signals = true};
+    const char **experts = calloc((size_t)argc + 1, sizeof *experts);
+    const char *output_path = NULL;
+    if (!experts)
+        return ES_EXIT_INTERNAL;
+    int status = parse_run(argc, argv, &opt, experts, &output_path);
+    if (status < 0)
+        status = run_parsed(&opt, output_path);
+    free(experts);
+    return status;
+}
+
+/* Fills opt from the command line.  Returns -1 to go on and run, or the exit
+ * status to end with (usage error, --help). */
+static int parse_run(int argc, char **argv, struct es_run_options *opt_out, const char **experts,
+                     const char **output_path_out)
 {
     static const struct option options[] = {
         {"read", required_argument, NULL, 'r'},
@@ -294,11 +316,8 @@ static int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct es_run_options opt = {.table = true, .progress = true, .grace_seconds = -1, .handle_signals = true};
-    const char **experts = calloc((size_t)argc, sizeof *experts);
+    struct es_run_options opt = *opt_out;
     const char *output_path = NULL;
-    if (!experts)
-        return ES_EXIT_INTERNAL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:e:o:j:m:f:t:qh", options, NULL)) != -1) {
@@ -366,7 +385,14 @@ static int cmd_run(int argc, char **argv)
     if (opt.expert_count == 0)
         return usage_error("%s", "run needs at least one expert: -e EXPERT.so");
     opt.experts = experts;
+    *opt_out = opt;
+    *output_path_out = output_path;
+    return -1;
+}
 
+static int run_parsed(struct es_run_options *opt_in, const char *output_path)
+{
+    struct es_run_options opt = *opt_in;
     FILE *json = stdout;
     if (output_path && strcmp(output_path, "-") != 0) {
         json = fopen(output_path, "we");
@@ -384,7 +410,6 @@ static int cmd_run(int argc, char **argv)
                 strerror(errno));
         status = ES_EXIT_INTERNAL;
     }
-    free(experts);
     return status;
 }
 

@@ -565,6 +565,7 @@ static char column_protocols[] = "Protocols";
 
 struct run_state {
     HEXPERTKEY key;
+    HCAPTURE capture;
     struct distribution *dist;
     NMEVENTDATA *event;
     int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
@@ -769,34 +770,11 @@ static int submit_summary_event(struct run_state *run)
  */
 #define FRAME_REQUEST_FLAGS FLAGS_DEFER_TO_UI_FILTER
 
-/*
- * The number of frames, when the host can tell.  The startup information
- * has no frame count, but asking for the frame before "no frame" going
- * backwards gives the capture's last frame in expert-sandbox.  A host that
- * does not support that just leaves the total unknown (progress stays 0 %).
- * Returns 0 when the run must stop.
- */
-static int probe_total_frames(struct run_state *run, uint64_t *total)
-{
-    EXPERTFRAMEDESCRIPTOR last;
-    memset(&last, 0, sizeof(last));
-    *total = 0;
-    DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_BACKWARD, FRAME_REQUEST_FLAGS,
-                                 INVALID_FRAME_NUMBER, NULL, &last);
-    if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
-        return 0;
-    }
-    if (error == NMERR_SUCCESS && last.FrameNumber != INVALID_FRAME_NUMBER)
-        *total = (uint64_t)last.FrameNumber + 1;
-    return 1;
-}
-
 static BOOL count_all_frames(struct run_state *run)
 {
-    uint64_t total = 0;
-    if (!probe_total_frames(run, &total))
-        return FALSE;
+    /* The frames the host announced, for the progress percentage; 0 (no
+     * percentage) when the startup information has no capture handle. */
+    uint64_t total = run->capture ? GetCaptureTotalFrames(run->capture) : 0;
 
     EXPERTFRAMEDESCRIPTOR descriptor;
     memset(&descriptor, 0, sizeof(descriptor));
@@ -883,13 +861,12 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
                 DWORD StartupFlags, HWND hWndParent)
 {
     /* Not configurable, and the whole capture is analysed whatever had the
-     * focus, so the configuration and startup data are not used. */
+     * focus: of the startup data only the capture handle is used. */
     (void)pConfig;
-    (void)pExpertStartupInfo;
     (void)StartupFlags;
     (void)hWndParent;
 
-    struct run_state run = {.key = hExpertKey};
+    struct run_state run = {.key = hExpertKey, .capture = pExpertStartupInfo ? pExpertStartupInfo->hCapture : NULL};
     if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 
