@@ -32,7 +32,7 @@
 #include "heap_segment.h"
 #include "message.h"
 #include "notify.h"
-#include "spawn.h"
+#include "worker_spawn.h"
 #include "wire.h"
 
 int es_supervise_interrupted;

@@ -1,8 +1,8 @@
 /*
- * spawn.h - start one expert-worker with exactly its descriptors.
+ * worker_spawn.h - start one expert-worker with exactly its descriptors.
  */
-#ifndef ES_SPAWN_H
-#define ES_SPAWN_H
+#ifndef ES_WORKER_SPAWN_H
+#define ES_WORKER_SPAWN_H
 
 #include <stdbool.h>
 #include <stddef.h>

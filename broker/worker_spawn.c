@@ -1,5 +1,5 @@
 /*
- * spawn.c - fork and exec of expert-worker.
+ * worker_spawn.c - fork and exec of expert-worker.
  *
  * exec gives the worker a fresh address space: no broker memory, no other
  * worker's heap.  What crosses is decided here and nowhere else: the four
@@ -8,7 +8,7 @@
  * Exec failure is reported through a close-on-exec pipe: the parent reads
  * either EOF (exec succeeded) or the child's errno.
  */
-#include "spawn.h"
+#include "worker_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
