@@ -34,9 +34,8 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *context)
         control->crash_code = (uint32_t)info->si_code;
         control->crash_signal = (uint32_t)sig;
     }
-    /* Back to the default action: a fault re-executes the instruction and
-     * dies of it; a sent signal (abort) is sent again. */
-    signal(sig, SIG_DFL);
+    /* SA_RESETHAND has put the default action back: a fault re-executes the
+     * instruction and dies of it; a sent signal (abort) is sent again. */
     if (!has_fault_address(sig) || info->si_code <= 0)
         raise(sig);
 }
