@@ -43,17 +43,29 @@ static bool is_keyword(const char *word, size_t len)
     return false;
 }
 
-/* A word made of hex digits and separators (numbers, IPv4, IPv6 and MAC
- * addresses, 0x...) needs no lookup either. */
+/* A literal needs no lookup: a decimal number or dotted IPv4 address
+ * ("80", "10.0.0.1"), a 0x hex number, or, with colons, an IPv6 or MAC
+ * address.  A word of hex digits and dots without a colon ("1a.bad.cafe")
+ * is a host name to libpcap, and would be resolved. */
 static bool is_literal(const char *word, size_t len)
 {
+    if (len == 0)
+        return false;
+    bool colon = memchr(word, ':', len) != NULL;
+    if (len > 2 && word[0] == '0' && (word[1] == 'x' || word[1] == 'X')) {
+        for (size_t i = 2; i < len; i++)
+            if (!isxdigit((unsigned char)word[i]))
+                return false;
+        return true;
+    }
     for (size_t i = 0; i < len; i++) {
         char c = word[i];
-        if (!isxdigit((unsigned char)c) && c != '.' && c != ':' && c != 'x' && c != 'X' && c != '/')
+        bool ok = colon ? (isxdigit((unsigned char)c) || c == ':' || c == '.')
+                        : (isdigit((unsigned char)c) || c == '.');
+        if (!ok)
             return false;
     }
-    return len > 0 && (isdigit((unsigned char)word[0]) || word[0] == ':' ||
-                       (len >= 2 && strchr(word, ':') != NULL));
+    return true;
 }
 
 static bool needs_no_lookup(const char *expression)

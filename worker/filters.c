@@ -17,15 +17,40 @@
 #define FILTER_MAGIC 0x46494c54u   /* "FILT" */
 #define MAX_FILTERS 64
 
-struct _FILTER {
+struct compiled_filter {
     uint32_t magic;
+    uint32_t generation;
     size_t count;
     struct es_bpf_insn *program;
 };
 
-/* Live filters: a handle is believed only if it is in this table, so an
- * expert cannot make the helpers run a program it forged. */
-static struct _FILTER *live[MAX_FILTERS];
+/* Live filters.  A handle is not a pointer but a slot number and that
+ * slot's generation, so an expert can neither make the helpers run a program
+ * it forged nor reach a new filter through the handle of a destroyed one
+ * that happened to reuse its memory. */
+static struct compiled_filter *live[MAX_FILTERS];
+static uint32_t generations[MAX_FILTERS];
+
+static HFILTER handle_of(size_t slot)
+{
+    return (HFILTER)(uintptr_t)(((uint64_t)generations[slot] << 16) | (slot + 1));
+}
+
+/* The live filter a handle names, or NULL. */
+static struct compiled_filter *lookup(HFILTER h, size_t *slot_out)
+{
+    uint64_t v = (uint64_t)(uintptr_t)h;
+    size_t slot = (size_t)(v & 0xFFFF);
+    if (slot == 0 || slot > MAX_FILTERS)
+        return NULL;
+    slot--;
+    struct compiled_filter *f = live[slot];
+    if (!f || f->magic != FILTER_MAGIC || (v >> 16) != f->generation)
+        return NULL;
+    if (slot_out)
+        *slot_out = slot;
+    return f;
+}
 
 /* Asks the broker to compile; the answer is the next command. */
 static int ask_broker(int control_fd, const char *expression, Es__Command **answer)
@@ -61,7 +86,7 @@ HFILTER es_filter_compile(int control_fd, const char *expression, DWORD *error)
         *error = NMERR_EXPERT_TERMINATE;   /* the broker is gone or confused: stop */
         return NULL;
     }
-    struct _FILTER *f = NULL;
+    struct compiled_filter *f = NULL;
     size_t count = answer->filter_program.len / sizeof(struct es_bpf_insn);
     if (!answer->has_filter_program || answer->filter_program.len % sizeof(struct es_bpf_insn) != 0) {
         *error = answer->has_filter_error ? answer->filter_error : NMERR_FILTER_INVALID_EXPRESSION;
@@ -83,34 +108,34 @@ HFILTER es_filter_compile(int control_fd, const char *expression, DWORD *error)
     if (!f)
         return NULL;
     f->magic = FILTER_MAGIC;
+    /* Generations stay below 2^32 and never 0, so no handle is NULL. */
+    generations[slot] = generations[slot] == UINT32_MAX ? 1 : generations[slot] + 1;
+    f->generation = generations[slot];
     live[slot] = f;
     *error = NMERR_SUCCESS;
-    return f;
+    return handle_of(slot);
 }
 
 bool es_filter_known(HFILTER h)
 {
-    for (size_t i = 0; h && i < MAX_FILTERS; i++)
-        if (live[i] == h)
-            return h->magic == FILTER_MAGIC;
-    return false;
+    return lookup(h, NULL) != NULL;
 }
 
 bool es_filter_passes(HFILTER h, const FRAME *frame)
 {
-    return es_bpf_run(h->program, frame->MacFrame, frame->FrameLength, frame->nBytesAvail) != 0;
+    const struct compiled_filter *f = lookup(h, NULL);
+    return f && es_bpf_run(f->program, frame->MacFrame, frame->FrameLength, frame->nBytesAvail) != 0;
 }
 
 DWORD es_filter_destroy(HFILTER h)
 {
-    for (size_t i = 0; h && i < MAX_FILTERS; i++) {
-        if (live[i] == h) {
-            live[i] = NULL;
-            h->magic = 0;
-            free(h->program);
-            free(h);
-            return NMERR_SUCCESS;
-        }
-    }
-    return NMERR_INVALID_HFILTER;
+    size_t slot;
+    struct compiled_filter *f = lookup(h, &slot);
+    if (!f)
+        return NMERR_INVALID_HFILTER;
+    live[slot] = NULL;
+    f->magic = 0;
+    free(f->program);
+    free(f);
+    return NMERR_SUCCESS;
 }

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "channel.h"
@@ -28,11 +29,9 @@
 
 #define NMAPI_EXPORT __attribute__((visibility("default")))
 
-/* The key handed to an entry point.  A helper accepts only the key of the
- * call in progress: keys may differ between calls and must not be cached. */
-struct expert_key {
-    uint32_t generation;
-};
+/* The key handed to an entry point: a value drawn at random for each call,
+ * never an address, so a key cached from an earlier call (or guessed) is
+ * refused.  A helper accepts only the key of the call in progress. */
 
 /* The recognize data of the frame last returned (netmon.h: valid until the
  * next ExpertGetFrame call). */
@@ -44,7 +43,7 @@ static struct {
     struct es_heap *heap;
     const struct es_store_header *store;
     uint32_t frame_count;
-    struct expert_key key;
+    uintptr_t key;
     bool in_call;
     EXPERTSTARTUPINFO startup;
     struct es_injection inject;
@@ -73,13 +72,18 @@ bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const
 
 HEXPERTKEY es_nmapi_begin_call(const EXPERTSTARTUPINFO *startup)
 {
-    g.key.generation++;
+    uintptr_t key = 0;
+    /* getrandom is allowed by the sandbox; the low bit keeps a key from
+     * ever being NULL, whatever the bytes. */
+    if (getrandom(&key, sizeof key, 0) != (ssize_t)sizeof key)
+        key = (uintptr_t)g.control->helper_calls * 0x9E3779B97F4A7C15u;
+    g.key = key | 1;
     g.in_call = true;
     if (startup)
         g.startup = *startup;
     else
         memset(&g.startup, 0, sizeof g.startup);
-    return &g.key;
+    return (HEXPERTKEY)g.key;
 }
 
 void es_nmapi_end_call(void)
@@ -150,7 +154,7 @@ static DWORD enter_helper(HEXPERTKEY key)
         return NMERR_EXPERT_TERMINATE;
     if (g.inject.terminate_at && call >= g.inject.terminate_at)
         return NMERR_EXPERT_TERMINATE;
-    if (!g.in_call || key != &g.key)
+    if (!g.in_call || (uintptr_t)key != g.key)
         return NMERR_INVALID_PARAMETER;
     return NMERR_SUCCESS;
 }

@@ -117,8 +117,9 @@ static void ethernet(struct walk *w)
         return;
     size_t offset = 12;
     uint16_t type = be16(w->p + offset);
-    /* Up to two tags: 802.1Q, and 802.1ad (QinQ) outside it. */
-    for (int tags = 0; tags < 2 && (type == 0x8100 || type == 0x88A8 || type == 0x9100); tags++) {
+    /* 802.1Q tags, and 802.1ad (QinQ) tags outside them, as many as the
+     * table has room for. */
+    while (type == 0x8100 || type == 0x88A8 || type == 0x9100) {
         if (!add(w, ES_PROTOCOL_VLAN, offset, 4) || offset + 6 > w->len)
             return;
         type = be16(w->p + offset + 4);
@@ -147,6 +148,11 @@ static void loopback(struct walk *w, bool network_order)
     const uint8_t *p = w->p;
     uint32_t family = network_order ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
                                     : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+    /* NULL is in the byte order of the machine that captured, which may not
+     * be ours: families are small numbers, so a value with only its high
+     * half set was written the other way round. */
+    if ((family & 0xFFFF) == 0 && family != 0)
+        family = __builtin_bswap32(family);
     if (family == 2)
         ipv4(w, 4);
     else if (family == 10 || family == 24 || family == 28 || family == 30)
