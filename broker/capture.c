@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "netmon.h"
 #include "wire.h"
 
@@ -473,6 +474,11 @@ static enum es_capture_error copy_frames(struct load *l, bool allow_truncated, b
         struct pcap_pkthdr *h;
         const u_char *data;
         int rc = pcap_next_ex(l->pcap, &h, &data);
+        if (rc == 1 && ES_FAULT(ES_FAULT_PCAP_READ, EIO)) {
+            /* Worded as libpcap words a failing read(2). */
+            snprintf(pcap_geterr(l->pcap), PCAP_ERRBUF_SIZE, "error reading dump file: %s", strerror(EIO));
+            rc = PCAP_ERROR;
+        }
         if (rc == PCAP_ERROR_BREAK)   /* end of the capture */
             return ES_CAPTURE_OK;
         if (rc != 1) {
@@ -537,7 +543,9 @@ static enum es_capture_error build_store(struct load *l, const struct es_capture
         l->have_filter = true;
     }
 
-    l->writer.fd = memfd_create("expert-sandbox-frames", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    l->writer.fd = ES_FAULT(ES_FAULT_MEMFD, EMFILE)
+                       ? -1
+                       : memfd_create("expert-sandbox-frames", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (l->writer.fd < 0)
         return resource_error("memfd_create", errno, err, errlen);
     l->writer.buf = malloc(STORE_WRITE_BUFFER);
@@ -602,7 +610,9 @@ static enum es_capture_error build_store(struct load *l, const struct es_capture
     if (total_size > SIZE_MAX)
         return resource_error("mmap", EFBIG, err, errlen);
 
-    void *map = mmap(NULL, (size_t)total_size, PROT_READ, MAP_SHARED, l->writer.fd, 0);
+    void *map = ES_FAULT(ES_FAULT_MMAP, ENOMEM)
+                    ? MAP_FAILED
+                    : mmap(NULL, (size_t)total_size, PROT_READ, MAP_SHARED, l->writer.fd, 0);
     if (map == MAP_FAILED && errno == EPERM) {
         /* Kernels before 6.7 refuse even read-only shared mappings of a
          * write-sealed memfd.  The contents can no longer change, so a

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "wire.h"
 
 int es_heapseg_create(struct es_heapseg *seg, uint64_t size)
@@ -25,13 +26,14 @@ int es_heapseg_create(struct es_heapseg *seg, uint64_t size)
         errno = EINVAL;
         return -1;
     }
-    int fd = memfd_create("expert-heap", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int fd = ES_FAULT(ES_FAULT_MEMFD, EMFILE) ? -1 : memfd_create("expert-heap", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
         return -1;
     if (ftruncate(fd, (off_t)size) != 0 ||
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
         goto fail;
-    void *page = mmap(NULL, ES_HEAP_CONTROL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *page = ES_FAULT(ES_FAULT_MMAP, ENOMEM) ? MAP_FAILED
+                 : mmap(NULL, ES_HEAP_CONTROL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (page == MAP_FAILED)
         goto fail;
     seg->fd = fd;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults.h"
 #include "netmon.h"
 
 #define ES_OUTPUT_SCHEMA 1
@@ -176,7 +177,7 @@ static int write_record(FILE *to, const struct es_buf *b)
         return -1;
     }
     errno = 0;
-    if (b->len > 0 && fwrite(b->data, 1, b->len, to) != b->len)
+    if (b->len > 0 && (ES_FAULT(ES_FAULT_OUTPUT_WRITE, ENOSPC) || fwrite(b->data, 1, b->len, to) != b->len))
         goto failed;
     if (fflush(to) != 0)
         goto failed;

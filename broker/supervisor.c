@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "filter_compile.h"
 #include "heap_segment.h"
 #include "message.h"
@@ -891,7 +892,8 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         not_run(w, "cannot create the heap segment", errno);
         goto fail;
     }
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+    if (ES_FAULT(ES_FAULT_SOCKETPAIR, EMFILE) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
+        ES_FAULT(ES_FAULT_PIPE, EMFILE) || pipe2(out, O_CLOEXEC) != 0) {
         not_run(w, "cannot create the worker's channels", errno);
         goto fail;
     }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "wire.h"
 
 /* The child must only use async-signal-safe calls: it was forked from a
@@ -152,7 +153,7 @@ static pid_t clone_into_pid_namespace(int *pidfd)
 int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
 {
     int error_pipe[2], status_pipe[2] = {-1, -1};
-    if (pipe2(error_pipe, O_CLOEXEC) != 0)
+    if (ES_FAULT(ES_FAULT_PIPE, EMFILE) || pipe2(error_pipe, O_CLOEXEC) != 0)
         return -1;
     if (req->pid_namespace && pipe2(status_pipe, O_CLOEXEC) != 0) {
         int saved = errno;
@@ -162,7 +163,9 @@ int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
         return -1;
     }
     int pidfd = -1;
-    pid_t pid = req->pid_namespace ? clone_into_pid_namespace(&pidfd) : fork();
+    pid_t pid = ES_FAULT(ES_FAULT_FORK, EAGAIN) ? -1
+              : req->pid_namespace         ? clone_into_pid_namespace(&pidfd)
+                                           : fork();
     if (pid < 0) {
         int saved = errno;
         for (int i = 0; i < 2; i++) {
@@ -203,6 +206,12 @@ int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
 
     if (pidfd < 0)
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0 && ES_FAULT(ES_FAULT_PIDFD, EMFILE)) {
+        /* Whichever way the pidfd came (clone3 or pidfd_open): the child
+         * exists and must be ended and reaped below. */
+        close(pidfd);
+        pidfd = -1;
+    }
     if (pidfd < 0) {
         int saved = errno;
         if (status_pipe[0] >= 0)

@@ -327,11 +327,14 @@ NMAPI_EXPORT LPVOID WINAPI ExpertReallocMemory(HEXPERTKEY hExpertKey, LPVOID pOr
 NMAPI_EXPORT DWORD WINAPI ExpertFreeMemory(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory)
 {
     DWORD err = enter_helper(hExpertKey);
-    if (err != NMERR_SUCCESS)
+    /* NMERR_EXPERT_TERMINATE means "clean up and return": the block is
+     * freed all the same, or no expert could clean up after an abort. */
+    bool terminating = err == NMERR_EXPERT_TERMINATE && g.in_call && (uintptr_t)hExpertKey == g.key;
+    if (err != NMERR_SUCCESS && !terminating)
         return err;
     enum es_heap_status status = es_heap_free(g.heap, pOriginalMemory);
     publish_heap_counters();
-    return heap_error(status);
+    return terminating ? err : heap_error(status);
 }
 
 NMAPI_EXPORT SIZE_T WINAPI ExpertMemorySize(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory)
