@@ -33,6 +33,9 @@ packages=(
     libprotobuf-c-dev
     protobuf-c-compiler  # protoc-c, for proto/expert.proto
     check                # the unit and integration tests
+    libfiu-dev           # fault points in the broker, exercised by the faults test
+    tshark               # the tests compare recognize data and the experts with it
+    python3              # the output test checks every JSON line with a strict parser
 )
 
 say() { printf '\n==> %s\n' "$*" >&2; }
