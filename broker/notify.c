@@ -121,9 +121,12 @@ bool es_notify_is_loader_call(const struct es_syscall_report *r)
         named(r, "faccessat2") || named(r, "newfstatat") || named(r, "stat") || named(r, "lstat") ||
         named(r, "readlink") || named(r, "readlinkat") || named(r, "statx"))
         return true;
-    /* Executable mappings of what was opened; anything else about memory
-     * is allowed by the filter itself and never arrives here. */
-    return named(r, "mmap") || named(r, "mprotect");
+    /* Executable mappings of a file the loader opened; anything else about
+     * memory is allowed by the filter itself and never arrives here.  Not
+     * anonymous executable memory, and not mprotect: the loader maps
+     * segments with their final protection, a constructor asking for
+     * either wants to run code it made. */
+    return named(r, "mmap") && (int)r->args[4] >= 0 && !(r->args[3] & MAP_ANONYMOUS);
 }
 
 /* Which argument holds the path, for the calls that have one. */

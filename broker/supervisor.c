@@ -557,8 +557,9 @@ static void on_notification(struct supervisor *s, struct worker *w, uint32_t eve
         return;
     }
     record_violation(w, &r);
-    es_notify_answer(w->listener, r.id, false);
+    /* Kill first: once answered, the worker would run on for a moment. */
     kill_worker(w);
+    es_notify_answer(w->listener, r.id, false);
 }
 
 /* ------------------------------------------------------------------ ending */

@@ -59,9 +59,16 @@ static int parse_item(char *item, struct es_injection *inj, char *why, size_t wh
         char *colon = strchr(value, ':');
         if (colon)
             *colon++ = '\0';
-        int sig = colon ? parse_signal(colon) : SIGKILL;
+        int sig = colon ? parse_signal(colon) : SIGSEGV;
         if (!parse_count(value, &n) || sig == 0) {
             snprintf(why, whylen, "kill takes N or N:SIGNAL, such as 10:SEGV");
+            return -1;
+        }
+        /* The sandbox forbids an expert to send itself SIGKILL or a stop
+         * signal: injecting one would show as a violation, not a death. */
+        if (sig == SIGKILL || (sig >= SIGSTOP && sig <= SIGTTOU)) {
+            snprintf(why, whylen, "kill: SIG%s cannot be raised inside the sandbox; use SEGV, ABRT, BUS...",
+                     sigabbrev_np(sig));
             return -1;
         }
         inj->kill_at = n;

@@ -8,7 +8,8 @@
  *   alloc-every=N    fail every Nth allocation call
  *   alloc-rate=P     fail a share P (0 to 1) of allocation calls, at random
  *   terminate=N      NMERR_EXPERT_TERMINATE from the Nth helper call on
- *   kill=N[:SIG]     the worker raises SIG (default KILL) at its Nth helper call
+ *   kill=N[:SIG]     the worker raises SIG (default SEGV; not KILL or a stop
+ *                    signal, which the sandbox forbids) at its Nth helper call
  *   slow-frames=US   ExpertGetFrame waits US microseconds before each frame
  *   short-capture=N  only the first N frames exist, though more are announced
  *   seed=S           seed of alloc-rate (default 1): the same seed, the same faults

@@ -34,10 +34,10 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *context)
         control->crash_code = (uint32_t)info->si_code;
         control->crash_signal = (uint32_t)sig;
     }
-    /* SA_RESETHAND has put the default action back: a fault re-executes the
-     * instruction and dies of it; a sent signal (abort) is sent again. */
-    if (!has_fault_address(sig) || info->si_code <= 0)
-        raise(sig);
+    /* SA_RESETHAND has put the default action back; sending the signal again
+     * dies of it now, whatever the signal: returning would not do for a trap
+     * (int3 resumes after itself) nor for a signal that was sent. */
+    raise(sig);
 }
 
 int es_nmapi_record_fatal_signals(void)

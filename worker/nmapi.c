@@ -146,7 +146,7 @@ static DWORD enter_helper(HEXPERTKEY key)
     if (!g.control)
         return NMERR_NOT_INITIALIZED;
     uint64_t call = ++g.control->helper_calls;
-    if (g.inject.kill_at == call)
+    if (g.inject.kill_at && g.inject.kill_at == call)
         raise(g.inject.kill_signal);
     /* The broker sets the word from another process; a relaxed atomic load
      * is enough to see it eventually and costs nothing more than a load. */

@@ -42,6 +42,7 @@ enum condition {
     ARG_MASK_SET,     /* (args[arg] & value) == value */
     SELF_AND_LT,      /* args[0] == own pid and args[arg] < value */
     SELF_AND_GT,      /* args[0] == own pid and args[arg] > value */
+    SELF_AND_EQ,      /* args[0] == own pid and args[arg] == value */
 };
 
 struct rule {
@@ -52,9 +53,16 @@ struct rule {
 };
 
 /* SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU are 19..22: a worker that stops
- * itself would hang its slot until the timeout, so those are reported. */
-#define FIRST_STOP_SIGNAL 19
+ * itself would hang its slot until the timeout, so those are reported.  So
+ * is SIGKILL (9) to itself: only the broker and the kernel's OOM killer send
+ * it, and the outcome out_of_memory relies on that. */
 #define LAST_STOP_SIGNAL 22
+
+#define SIGNALS_TO_SELF(call, arg)                                                    \
+    {call, SELF_AND_LT, arg, 9},  {call, SELF_AND_EQ, arg, 10}, {call, SELF_AND_EQ, arg, 11}, \
+    {call, SELF_AND_EQ, arg, 12}, {call, SELF_AND_EQ, arg, 13}, {call, SELF_AND_EQ, arg, 14}, \
+    {call, SELF_AND_EQ, arg, 15}, {call, SELF_AND_EQ, arg, 16}, {call, SELF_AND_EQ, arg, 17}, \
+    {call, SELF_AND_EQ, arg, 18}, {call, SELF_AND_GT, arg, LAST_STOP_SIGNAL}
 
 static const struct rule allowed[] = {
     /* Memory: anything but executable mappings. */
@@ -89,12 +97,9 @@ static const struct rule allowed[] = {
     {"rt_sigprocmask", ANY, 0, 0},
     {"rt_sigreturn", ANY, 0, 0},
     {"sigaltstack", ANY, 0, 0},
-    {"kill", SELF_AND_LT, 1, FIRST_STOP_SIGNAL},
-    {"kill", SELF_AND_GT, 1, LAST_STOP_SIGNAL},
-    {"tkill", SELF_AND_LT, 1, FIRST_STOP_SIGNAL},
-    {"tkill", SELF_AND_GT, 1, LAST_STOP_SIGNAL},
-    {"tgkill", SELF_AND_LT, 2, FIRST_STOP_SIGNAL},
-    {"tgkill", SELF_AND_GT, 2, LAST_STOP_SIGNAL},
+    SIGNALS_TO_SELF("kill", 1),
+    SIGNALS_TO_SELF("tkill", 1),
+    SIGNALS_TO_SELF("tgkill", 2),
 
     /* Threads that exist already (there are no others: clone is reported). */
     {"futex", ANY, 0, 0},
@@ -156,6 +161,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, uint64_t self)
     case SELF_AND_GT:
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self, 0),
                                 SCMP_CMP(r->arg, SCMP_CMP_GT, r->value, 0));
+    case SELF_AND_EQ:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self, 0),
+                                SCMP_CMP(r->arg, SCMP_CMP_EQ, r->value, 0));
     }
     return -EINVAL;
 }
