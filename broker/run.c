@@ -580,6 +580,17 @@ enum es_exit es_configure(const struct es_configure_options *opt)
     if (outcome.kind != ES_OUTCOME_DONE) {
         if (!es_outcome_is_load_failure(outcome.kind))
             fprintf(diag, "expert-broker: %s: %s; nothing stored\n", opt->expert, outcome.detail);
+        /* What the worker printed is the best clue to why it failed; it is
+         * the expert's text, so nothing but printable ASCII reaches the
+         * terminal. */
+        if (outcome.output_tail_len > 0) {
+            fprintf(diag, "expert-broker: %s: its output ended with:\n", opt->expert);
+            for (size_t i = 0; i < outcome.output_tail_len && i < sizeof outcome.output_tail; i++) {
+                unsigned char c = (unsigned char)outcome.output_tail[i];
+                fputc(c == '\n' || (c >= 0x20 && c < 0x7f) ? c : '?', diag);
+            }
+            fputc('\n', diag);
+        }
         goto out;
     }
     if (fresh.len == 0) {

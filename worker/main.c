@@ -174,7 +174,8 @@ static void fill_startup_info(const Es__StartupInfo *in, EXPERTSTARTUPINFO *out)
         return;
     size_t len = in->capture_file.len < sizeof out->szCaptureFile - 1 ? in->capture_file.len
                                                                       : sizeof out->szCaptureFile - 1;
-    memcpy(out->szCaptureFile, in->capture_file.data, len);
+    if (len > 0)   /* configure without a capture sends no name at all */
+        memcpy(out->szCaptureFile, in->capture_file.data, len);
     out->dwFrameNumber = in->startup_frame;
 }
 
