@@ -8,7 +8,8 @@
  *   ES_SAMPLE_PCAP       the capture tools/mkpcap generates for the build
  *   ES_SAMPLE_EXPERT_DIR where the sample experts of experts/ are built
  *   ES_SHARED_CAPTURES   tcpdump's test captures, many of them malformed
- * tools/mkloss.sh is found through ES_MKLOSS, or where the build says it is.
+ * tools/mkloss.sh is found through ES_MKLOSS, ES_SOURCE_DIR, or where the
+ * build says it is.
  *
  * Three kinds of checks:
  *   - synthetic captures written here, with every expected event spelled
@@ -761,10 +762,14 @@ START_TEST(test_tcpretrans_real_captures_match_tshark)
 }
 END_TEST
 
-/* tools/mkloss.sh: $ES_MKLOSS, or the source tree's, as meson knows it. */
+/* tools/mkloss.sh: $ES_MKLOSS, else the one in $ES_SOURCE_DIR, else the
+ * source tree's as meson knew it when building the test. */
 static const char *mkloss_path(void)
 {
     const char *path = getenv("ES_MKLOSS");
+    const char *source = getenv("ES_SOURCE_DIR");
+    if ((path == NULL || *path == '\0') && source != NULL && *source != '\0')
+        path = keep(hx_path_join(source, "tools/mkloss.sh"));
 #ifdef ES_MKLOSS_DEFAULT
     if (path == NULL || *path == '\0')
         path = ES_MKLOSS_DEFAULT;

@@ -36,6 +36,10 @@ packages=(
     libfiu-dev           # fault points in the broker, exercised by the faults test
     tshark               # the tests compare recognize data and the experts with it
     python3              # the output test checks every JSON line with a strict parser
+    iproute2             # tools/mkloss.sh: real TCP with loss between two namespaces,
+    nftables             #   which the analysis test records when it runs as root
+    tcpdump
+    curl
 )
 
 say() { printf '\n==> %s\n' "$*" >&2; }
