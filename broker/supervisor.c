@@ -794,7 +794,6 @@ static void end_worker(struct supervisor *s, struct worker *w)
     if (w->child.status_fd >= 0)
         close(w->child.status_fd);
     w->child.status_fd = -1;
-    es_heapseg_destroy(&w->heap);
     w->ended = true;
     s->running--;
     es_progress_ended(s->cfg->progress, w->index);
@@ -802,6 +801,13 @@ static void end_worker(struct supervisor *s, struct worker *w)
     if (s->cfg->output && s->cfg->mode == ES_SUPERVISE_RUN && !s->output_failed &&
         es_output_outcome(s->cfg->output, w->outcome) != 0)
         note_output_failure(s);
+
+    /* The heap goes last.  Nothing can reach it any more (the worker is dead
+     * and its counters were copied above), but the last close frees every
+     * page of it, which takes the kernel tens of milliseconds for a few
+     * hundred touched MiB of small pages: the analyst's outcome should not
+     * wait for that. */
+    es_heapseg_destroy(&w->heap);
 }
 
 /* Reaps a worker whose pidfd became readable: first a look at the zombie

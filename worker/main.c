@@ -83,6 +83,12 @@ static void attach_segments(void)
     void *heap = map_segment(ES_FD_HEAP, PROT_READ | PROT_WRITE, &heap_size);
     if (!heap)
         die_setup("cannot map the heap segment");
+    /* Ask for 2 MiB pages where the kernel offers them for shared memory
+     * (transparent_hugepage/shmem_enabled "advise", "within_size" or
+     * "always"): a crashed worker's heap is then torn down and freed in a
+     * few hundred page operations instead of one per 4 KiB, which is most of
+     * the time from a crash to its outcome.  Refusal changes nothing. */
+    (void)madvise(heap, heap_size, MADV_HUGEPAGE);
     const struct es_heap_control *control = heap;
     if (control->magic != ES_HEAP_MAGIC || control->version != ES_PROTOCOL_VERSION)
         die_setup("the heap segment is not the broker's");

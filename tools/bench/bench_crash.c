@@ -3,19 +3,27 @@
  * its heap released, with the whole heap quota touched.
  *
  * bench_crash.so fills its quota with ExpertAllocMemory, writes every page,
- * notes CLOCK_MONOTONIC in an event and writes through NULL.  The bench
- * takes the time at which the broker writes the crashed outcome: the broker
- * closes the heap segment (its last reference: the kernel frees the pages
- * then) before it writes the outcome, and the bench checks, at that moment,
- * that no heap memfd is still open in the broker.
+ * notes CLOCK_MONOTONIC in an event and writes through NULL.  Two end
+ * points: the moment the broker writes the crashed outcome, and the moment
+ * its heap's pages are back with the kernel (the broker closes the memfd,
+ * its last reference, right after the outcome: the kernel frees the pages
+ * then).  A watcher thread, woken by the expert's last event, watches the
+ * system's shared memory drop by the heap's size.
  *
- * Between the two: the kernel delivers SIGSEGV, the worker's recorder
- * writes the fault address, the process exits and its 256 MiB mapping is
- * torn down, init reaps it and reports, the broker wakes on init's pidfd,
- * drains the socket, classifies, drops the segment, writes the outcome.
+ * Between the crash and the outcome: the kernel delivers SIGSEGV, the
+ * worker's recorder writes the fault address, the process exits and its
+ * heap mapping is torn down, init reaps it and reports, the broker wakes on
+ * init's pidfd, drains the socket, classifies, writes the outcome.  How
+ * long the teardown and the release take depends on the page size the
+ * kernel gave the heap: the worker asks for 2 MiB pages, which the kernel
+ * grants only if /sys/kernel/mm/transparent_hugepage/shmem_enabled allows
+ * it; the setting is shown with the results.
  */
-#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,7 +36,10 @@ struct crash_watch {
     uint64_t crash_ns;           /* the expert's clock, just before the fault */
     uint64_t touched;            /* heap bytes it wrote */
     uint64_t outcome_ns;         /* when the broker wrote the outcome */
-    int heaps_open;              /* heap memfds still open at that moment */
+    uint64_t released_ns;        /* when its heap memfd was closed */
+    _Atomic bool outcome_seen;   /* set when the outcome is written */
+    int wake;                    /* eventfd: the crash is near, or the run is over */
+    _Atomic bool stop;           /* the run is over */
 };
 
 struct crash_sample {
@@ -43,25 +54,57 @@ struct crash_job {
     uint64_t quota;
 };
 
-static int count_open_heaps(void)
+/* The kernel's count of shared-memory pages in use, in bytes (Shmem in
+ * /proc/meminfo): the heap's pages are in it until the kernel has freed
+ * them.  The broker's close removes the descriptor from its table before
+ * the pages are freed, so the descriptor alone does not say "released". */
+static int64_t shmem_bytes(void)
 {
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
+    char buf[4096];
+    int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    int count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char path[300], target[256];
-        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-        ssize_t n = readlink(path, target, sizeof target - 1);
-        if (n <= 0)
-            continue;
-        target[n] = '\0';
-        if (strstr(target, "memfd:expert-heap"))
-            count++;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *line = strstr(buf, "\nShmem:");
+    long long kib;
+    if (!line || sscanf(line + 7, "%lld", &kib) != 1)
+        return -1;
+    return (int64_t)kib * 1024;
+}
+
+/* Sleeps until the expert's last event says the crash is near, notes how
+ * much shared memory is in use (the heap included), then spins (a thread
+ * woken from sleep on an idle virtual CPU can take milliseconds to run,
+ * more than what is measured) until the outcome is written and shared
+ * memory has dropped by the heap's size.  Each poll is a few tens of
+ * microseconds; other processes' shared memory moves the figure only if
+ * they free or allocate hundreds of MiB meanwhile. */
+static void *watch_release(void *arg)
+{
+    struct crash_watch *w = arg;
+    uint64_t token;
+    if (read(w->wake, &token, sizeof token) != (ssize_t)sizeof token || atomic_load(&w->stop))
+        return NULL;
+    int64_t before = shmem_bytes();
+    if (before < 0)
+        return NULL;
+    while (!atomic_load(&w->outcome_seen) && !atomic_load(&w->stop))
+        ;
+    /* 95 %: the heap's last pages may share the count with other changes. */
+    int64_t target = before - (int64_t)(w->touched / 20 * 19);
+    uint64_t give_up = now_ns() + 2000000000ull;
+    while (!atomic_load(&w->stop) && now_ns() < give_up) {
+        int64_t now = shmem_bytes();
+        if (now >= 0 && now <= target) {
+            w->released_ns = now_ns();
+            break;
+        }
     }
-    closedir(d);
-    return count;
+    return NULL;
 }
 
 static void on_crash_line(void *ctx, const char *line, size_t len, uint64_t at_ns)
@@ -69,7 +112,7 @@ static void on_crash_line(void *ctx, const char *line, size_t len, uint64_t at_n
     struct crash_watch *w = ctx;
     if (json_line_is(line, len, "outcome")) {
         w->outcome_ns = at_ns;
-        w->heaps_open = count_open_heaps();
+        atomic_store(&w->outcome_seen, true);
         return;
     }
     const char *text = memmem(line, len, "crash_ns=", 9);
@@ -78,6 +121,9 @@ static void on_crash_line(void *ctx, const char *line, size_t len, uint64_t at_n
         if (sscanf(text + 9, "%llu touched=%llu", &ns, &touched) == 2) {
             w->crash_ns = ns;
             w->touched = touched;
+            uint64_t one = 1;
+            ssize_t ignored = write(w->wake, &one, sizeof one);
+            (void)ignored;
         }
     }
 }
@@ -97,7 +143,38 @@ static int crash_child(void *arg, void *result)
         .on_line = on_crash_line,
         .ctx = &out->watch,
     };
-    return broker_run(&req, &out->run);
+    atomic_init(&out->watch.outcome_seen, false);
+    atomic_init(&out->watch.stop, false);
+    out->watch.wake = eventfd(0, EFD_CLOEXEC);
+    if (out->watch.wake < 0)
+        return -1;
+    pthread_t watcher;
+    bool watching = pthread_create(&watcher, NULL, watch_release, &out->watch) == 0;
+    int rc = broker_run(&req, &out->run);
+    atomic_store(&out->watch.stop, true);
+    uint64_t one = 1;
+    ssize_t ignored = write(out->watch.wake, &one, sizeof one);   /* no outcome: let it go */
+    (void)ignored;
+    if (watching)
+        pthread_join(watcher, NULL);
+    close(out->watch.wake);
+    return rc;
+}
+
+/* The kernel's setting that decides whether the heap gets 2 MiB pages. */
+static void shmem_thp_setting(char *out, size_t size)
+{
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
+    if (!f)
+        return;
+    char line[256];
+    if (fgets(line, sizeof line, f)) {
+        char *open = strchr(line, '['), *close = open ? strchr(open, ']') : NULL;
+        if (open && close)
+            snprintf(out, size, "%.*s", (int)(close - open - 1), open + 1);
+    }
+    fclose(f);
 }
 
 int bench_crash(const struct bench_config *cfg, struct bench_report *r)
@@ -108,63 +185,80 @@ int bench_crash(const struct bench_config *cfg, struct bench_report *r)
         report_note(r, "bench_crash.so is not built: crash skipped");
         return -1;
     }
+    char thp[64];
+    shmem_thp_setting(thp, sizeof thp);
     report_columns(r, "median", "p99", "max", "heap touched");
     /* 256 MiB is the figure of the target; 16 and 1 MiB separate what
      * grows with the heap (unmapping and freeing its pages) from what does
      * not (exit, reaping, the broker's wake-up and bookkeeping). */
     static const uint64_t quotas[] = {256ull << 20, 16ull << 20, 1ull << 20};
-    double median_256 = NAN;
-    bool heaps_left = false;
+    static const char *const phases[] = {"crash_to_outcome", "crash_to_released"};
+    double outcome_256 = NAN, released_256 = NAN;
+    bool never_released = false;
     for (size_t q = 0; q < sizeof quotas / sizeof *quotas; q++) {
-        char name[96];
-        snprintf(name, sizeof name, "quota_%lluMiB/crash_to_outcome", (unsigned long long)(quotas[q] >> 20));
-        struct bench_series *s = report_series(r, name, "s");
+        unsigned long long mib = (unsigned long long)(quotas[q] >> 20);
+        struct bench_series *series[2];
+        for (int p = 0; p < 2; p++) {
+            char name[96];
+            snprintf(name, sizeof name, "quota_%lluMiB/%s", mib, phases[p]);
+            series[p] = report_series(r, name, "s");
+        }
         uint64_t touched = 0;
         for (unsigned i = 0; i < cfg->samples * 2; i++) {
             struct crash_job job = {cfg, expert, cfg->synthetic_capture, quotas[q]};
             struct crash_sample sample;
             if (run_in_child(crash_child, &job, &sample, sizeof sample, NULL, NULL) != 0 || sample.run.count != 1) {
-                report_note(r, "quota %llu MiB: the run failed", (unsigned long long)(quotas[q] >> 20));
+                report_note(r, "quota %llu MiB: the run failed", mib);
                 continue;
             }
             if (sample.run.experts[0].kind != ES_OUTCOME_CRASHED || !sample.watch.crash_ns || !sample.watch.outcome_ns) {
-                report_note(r, "quota %llu MiB: ended %s, not crashed as planned", (unsigned long long)(quotas[q] >> 20),
+                report_note(r, "quota %llu MiB: ended %s, not crashed as planned", mib,
                             es_outcome_name((enum es_outcome_kind)sample.run.experts[0].kind));
                 continue;
             }
-            if (sample.watch.heaps_open != 0)
-                heaps_left = true;
             touched = sample.watch.touched;
-            series_add(s, seconds_between(sample.watch.crash_ns, sample.watch.outcome_ns));
+            series_add(series[0], seconds_between(sample.watch.crash_ns, sample.watch.outcome_ns));
+            if (sample.watch.released_ns)
+                series_add(series[1], seconds_between(sample.watch.crash_ns, sample.watch.released_ns));
+            else
+                never_released = true;
         }
-        char label[96], a[32], b[32], c[32], d[32];
-        snprintf(label, sizeof label, "quota %llu MiB, all of it written", (unsigned long long)(quotas[q] >> 20));
-        snprintf(d, sizeof d, "%.1f MiB", (double)touched / (1 << 20));
-        report_row(r, label, fmt_seconds(a, sizeof a, series_median(s)), fmt_seconds(b, sizeof b, series_percentile(s, 99)),
-                   fmt_seconds(c, sizeof c, series_percentile(s, 100)), d);
-        if (q == 0)
-            median_256 = series_median(s);
+        for (int p = 0; p < 2; p++) {
+            char label[96], a[32], b[32], c[32], d[32];
+            snprintf(label, sizeof label, "quota %llu MiB: %s", mib, p == 0 ? "to outcome written" : "to heap released");
+            snprintf(d, sizeof d, "%.1f MiB", (double)touched / (1 << 20));
+            report_row(r, label, fmt_seconds(a, sizeof a, series_median(series[p])),
+                       fmt_seconds(b, sizeof b, series_percentile(series[p], 99)),
+                       fmt_seconds(c, sizeof c, series_percentile(series[p], 100)), d);
+        }
+        if (q == 0) {
+            outcome_256 = series_median(series[0]);
+            released_256 = series_median(series[1]);
+        }
     }
     {
-        double t256 = series_median(report_series(r, "quota_256MiB/crash_to_outcome", "s"));
-        double t1 = series_median(report_series(r, "quota_1MiB/crash_to_outcome", "s"));
+        double t256 = series_median(report_series(r, "quota_256MiB/crash_to_released", "s"));
+        double t1 = series_median(report_series(r, "quota_1MiB/crash_to_released", "s"));
         double per_mib = (t256 - t1) / 255.0;
         char a[32], b[32];
-        report_row(r, "fixed part (1 MiB heap)", fmt_seconds(a, sizeof a, t1), "", "", "");
-        report_row(r, "per MiB of touched heap", fmt_seconds(b, sizeof b, per_mib), "", "", "");
+        report_row(r, "fixed part (1 MiB heap, released)", fmt_seconds(a, sizeof a, t1), "", "", "");
+        report_row(r, "per MiB of touched heap (released)", fmt_seconds(b, sizeof b, per_mib), "", "", "");
         report_value(r, "seconds_per_touched_mib", per_mib);
     }
-    if (heaps_left)
-        report_note(r, "a heap memfd was still open in the broker when the outcome was written");
-    else
-        report_note(r, "no heap memfd was open in the broker when any outcome was written (released first)");
-    char measured[160], a[32];
-    snprintf(measured, sizeof measured, "median %s with 256 MiB touched", fmt_seconds(a, sizeof a, median_256));
-    report_value(r, "median_crash_to_outcome_seconds", median_256);
-    /* "A few milliseconds": 5 ms is taken as the bound. */
+    report_note(r, "transparent_hugepage/shmem_enabled is [%s]: the heap gets 2 MiB pages only with advise, "
+                   "within_size, always or force", thp);
+    if (never_released)
+        report_note(r, "in some run shared memory did not drop by the heap's size within 2 s of the outcome "
+                       "(another process allocating shared memory meanwhile?)");
+    char measured[160], a[32], b[32];
+    snprintf(measured, sizeof measured, "256 MiB touched: outcome %s, heap released %s (shmem THP %s)",
+             fmt_seconds(a, sizeof a, outcome_256), fmt_seconds(b, sizeof b, released_256), thp);
+    report_value(r, "median_crash_to_outcome_seconds", outcome_256);
+    report_value(r, "median_crash_to_released_seconds", released_256);
+    /* "A few milliseconds": 5 ms is taken as the bound, for both. */
     report_target(r, "crash to outcome and heap released: a few ms (<= 5 ms)", measured,
-                  isnan(median_256) ? TARGET_NOT_MEASURED
-                  : median_256 <= 5e-3 && !heaps_left ? TARGET_MET
-                                                      : TARGET_MISSED);
-    return isnan(median_256) ? -1 : 0;
+                  isnan(outcome_256) || isnan(released_256) ? TARGET_NOT_MEASURED
+                  : outcome_256 <= 5e-3 && released_256 <= 5e-3 && !never_released ? TARGET_MET
+                                                                                     : TARGET_MISSED);
+    return isnan(outcome_256) ? -1 : 0;
 }
