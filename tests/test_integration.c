@@ -707,6 +707,66 @@ START_TEST(test_list_json)
 }
 END_TEST
 
+/* ---- check ---- */
+
+static bool json_bool(const struct hx_json *record, const char *key)
+{
+    const struct hx_json *v = hx_json_get(record, key);
+    ck_assert_msg(v && v->type == HX_JSON_BOOL, "check record without boolean %s", key);
+    return v->boolean;
+}
+
+/* The kernel's shared-memory huge page setting, as `check` must read it. */
+static bool shmem_huge_pages_offered(void)
+{
+    size_t len;
+    char *text = hx_read_file("/sys/kernel/mm/transparent_hugepage/shmem_enabled", &len);
+    if (!text)
+        return false;
+    bool offered = hx_contains(text, "[advise]") || hx_contains(text, "[within_size]") ||
+                   hx_contains(text, "[always]") || hx_contains(text, "[force]");
+    free(text);
+    return offered;
+}
+
+START_TEST(test_check_json)
+{
+    static const char *const names[] = {"rlimits", "user", "namespaces", "landlock", "seccomp",
+                                        "user_notif", "pidfd", "clone3", "cgroup_v2", "heap_pages"};
+    const size_t count = sizeof names / sizeof *names;
+    struct broker_run br;
+    broker(&br, "check", "--json", "--disable", "landlock", NULL);
+    assert_exit(&br, 0);
+    assert_json(&br);
+    ck_assert_uint_eq(br.doc.count, count);
+    for (size_t i = 0; i < count; i++) {
+        const struct hx_json *r = br.doc.records[i];
+        ck_assert_str_eq(hx_json_get_string(r, "type"), "check");
+        ck_assert_str_eq(hx_json_get_string(r, "name"), names[i]);
+        const char *detail = hx_json_get_string(r, "detail");
+        ck_assert_msg(detail && *detail, "%s: no detail", names[i]);
+        bool available = json_bool(r, "available"), used = json_bool(r, "used");
+        ck_assert_msg(available || !used, "%s: used but not available", names[i]);
+        if (i < 5)
+            ck_assert_msg(json_bool(r, "layer"), "%s is a layer", names[i]);
+        /* A disabled layer is never used, whatever the machine offers. */
+        if (strcmp(names[i], "landlock") == 0)
+            ck_assert_msg(!used, "landlock is used although disabled");
+        else if (i < 5)
+            ck_assert_msg(used == available, "%s: available %d but used %d", names[i], available, used);
+        if (strcmp(names[i], "heap_pages") == 0)
+            ck_assert_msg(available == shmem_huge_pages_offered(), "heap_pages says %d, the kernel's setting "
+                          "says otherwise (%s)", available, detail);
+    }
+    broker_free(&br);
+
+    /* Requiring what is disabled: the documented sandbox status. */
+    broker(&br, "check", "--disable", "landlock", "--require", "landlock", NULL);
+    assert_exit(&br, 6);
+    broker_free(&br);
+}
+END_TEST
+
 START_TEST(test_list_register_fails)
 {
     const char *fails = test_expert("register_fails");
@@ -1363,6 +1423,7 @@ static Suite *integration_suite(void)
     tcase_add_test(list, test_list_text);
     tcase_add_test(list, test_list_json);
     tcase_add_test(list, test_list_register_fails);
+    tcase_add_test(list, test_check_json);
     suite_add_tcase(s, list);
 
     TCase *bad = tcase_create("bad_inputs");
