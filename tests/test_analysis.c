@@ -1,6 +1,6 @@
 /*
  * test_analysis.c - the analysing sample experts (tcpretrans, topusers,
- * resptime) end to end: real broker processes, real workers, real captures,
+ * resptime, and protodist's figures) end to end: real broker processes, real workers, real captures,
  * and tshark as the reference where it is installed.
  *
  * Environment (tests/meson.build's test_env sets it):
@@ -15,8 +15,9 @@
  *   - synthetic captures written here, with every expected event spelled
  *     out (and cross-checked with tshark when it is there);
  *   - the sample capture and real captures against tshark's own analysis
- *     (`-Y tcp.analysis.retransmission`, `-z endpoints,...`, `http.time`);
- *   - every shared capture through all three experts: none may crash.
+ *     (`-Y tcp.analysis.retransmission`, `-z endpoints,...`, `-z io,phs`,
+ *     `http.time`);
+ *   - every shared capture through all four experts: none may crash.
  * Without tshark the comparisons are skipped with a message on stderr.
  */
 #include <arpa/inet.h>
@@ -1107,6 +1108,255 @@ START_TEST(test_topusers_real_captures_match_tshark)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* protodist against tshark -z io,phs                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The protocols whose meaning is the same on both sides: our (level,
+ * protocol) and tshark's protocol hierarchy name.  Port-level services are
+ * not among them: tshark names applications by dissecting payloads and by
+ * heuristics, we by port numbers (docs/experts/protodist.md).
+ */
+static const struct {
+    const char *level, *protocol, *tshark;
+} comparable_protocols[] = {
+    {"link", "Ethernet", "eth"},         {"link", "Linux cooked", "sll"},
+    {"link", "Linux cooked v2", "sll"},  {"link", "BSD loopback", "null"},
+    {"link", "Raw IP", "raw"},           {"link", "PPP", "ppp"},
+    {"network", "802.1Q VLAN", "vlan"},  {"network", "802.1ad QinQ", "ieee8021ad"},
+    {"network", "ARP", "arp"},           {"network", "IPv4", "ip"},
+    {"network", "IPv6", "ipv6"},         {"ip", "TCP", "tcp"},
+    {"ip", "UDP", "udp"},                {"ip", "ICMP", "icmp"},
+    {"ip", "ICMPv6", "icmpv6"},
+};
+
+#define COMPARABLE_COUNT (sizeof(comparable_protocols) / sizeof(comparable_protocols[0]))
+
+/* tshark's hierarchy nodes the expert looks through: link headers, VLAN
+ * tags and the (outermost) IP header. */
+static bool is_carrier(const char *name)
+{
+    static const char *const carriers[] = {"eth", "sll", "null", "raw", "ppp", "vlan", "ieee8021ad", "ip", "ipv6"};
+    for (size_t index = 0; index < sizeof(carriers) / sizeof(carriers[0]); index++) {
+        if (strcmp(name, carriers[index]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool is_ip_name(const char *name)
+{
+    return strcmp(name, "ip") == 0 || strcmp(name, "ipv6") == 0;
+}
+
+struct distribution_counts {
+    double frames[COMPARABLE_COUNT];
+    double bytes[COMPARABLE_COUNT];
+};
+
+static size_t comparable_by_tshark_name(const char *name)
+{
+    for (size_t index = 0; index < COMPARABLE_COUNT; index++) {
+        if (strcmp(comparable_protocols[index].tshark, name) == 0)
+            return index;
+    }
+    return COMPARABLE_COUNT;
+}
+
+static void add_tshark_count(struct distribution_counts *counts, const char *name, double frames, double bytes)
+{
+    size_t index = comparable_by_tshark_name(name);
+    if (index < COMPARABLE_COUNT) {
+        counts->frames[index] += frames;
+        counts->bytes[index] += bytes;
+    }
+}
+
+/*
+ * tshark's figures in the expert's terms.  `-z io,phs` counts a frame under
+ * every path of protocols it holds; the expert looks only at the outermost
+ * packet, so a node counts when all its ancestors are link, VLAN or IP nodes,
+ * at most one of them IP and that one its parent, and only at the node's
+ * topmost occurrence (two 802.1Q tags are one VLAN frame).  Reassembly is
+ * off, so a fragmented datagram's transport shows on its first fragment, as
+ * ours does; later fragments hold no transport header, but the expert counts
+ * them at the ip level by their protocol number, so tshark's later
+ * fragments are added by ip.proto / the fragment header's next header.
+ */
+static void tshark_distribution(const char *tshark, const char *capture, struct distribution_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *text = tshark_output(tshark, "-n", "-q", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+                               "-r", capture, "-z", "io,phs", NULL);
+    static char *lines[4096];
+    size_t line_count = split_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+    char path[32][48];
+    for (size_t index = 0; index < line_count; index++) {
+        const char *line = lines[index];
+        size_t indent = strspn(line, " ");
+        char name[48];
+        double frames, bytes;
+        if (sscanf(line + indent, "%47s frames:%lf bytes:%lf", name, &frames, &bytes) != 3)
+            continue;
+        size_t depth = indent / 2;
+        ck_assert_msg(depth < 32, "%s: protocol hierarchy deeper than 32", capture);
+        snprintf(path[depth], sizeof(path[depth]), "%s", name);
+        bool counted = true;
+        for (size_t above = 0; above < depth && counted; above++) {
+            counted = is_carrier(path[above]) && strcmp(path[above], name) != 0 &&
+                      (above + 1 == depth || !is_ip_name(path[above]));
+        }
+        if (counted && depth > 0 && is_ip_name(name) && is_ip_name(path[depth - 1]))
+            counted = false;   /* IP in IP: a tunnel, counted as its carrier */
+        if (counted)
+            add_tshark_count(out, name, frames, bytes);
+    }
+    free(text);
+
+    text = tshark_output(tshark, "-n", "-r", capture, "-Y", "ip.frag_offset > 0 || ipv6.fraghdr.offset > 0", "-T",
+                         "fields", "-E", "occurrence=f", "-e", "frame.len", "-e", "ip.proto", "-e",
+                         "ipv6.fraghdr.nxt", NULL);
+    line_count = split_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+    for (size_t index = 0; index < line_count; index++) {
+        double length;
+        unsigned protocol = 0;
+        char *tab = strchr(lines[index], '\t');
+        if (sscanf(lines[index], "%lf", &length) != 1 || tab == NULL)
+            continue;
+        if (sscanf(tab + 1, "%u", &protocol) != 1 && (tab = strchr(tab + 1, '\t')) != NULL)
+            sscanf(tab + 1, "%u", &protocol);
+        const char *name = protocol == 6 ? "tcp" : protocol == 17 ? "udp" : protocol == 1 ? "icmp"
+                         : protocol == 58 ? "icmpv6" : NULL;
+        if (name != NULL)
+            add_tshark_count(out, name, 1, length);
+    }
+    free(text);
+}
+
+static void our_distribution(const struct broker_run *run, struct distribution_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    static const struct hx_json *events[1024];
+    size_t count = events_of(run, "Protocol Distribution", 1, events, 1024);
+    for (size_t event = 0; event < count; event++) {
+        const char *level = column_text(events[event], "Level", "string");
+        const char *protocol = column_text(events[event], "Protocol", "string");
+        for (size_t index = 0; index < COMPARABLE_COUNT; index++) {
+            if (strcmp(level, comparable_protocols[index].level) == 0 &&
+                strcmp(protocol, comparable_protocols[index].protocol) == 0) {
+                out->frames[index] += column_number(events[event], "Frames", "uint32");
+                out->bytes[index] += column_number(events[event], "Bytes", "float64");
+            }
+        }
+    }
+}
+
+/*
+ * Where tshark's dissection legitimately differs, each case spelled out:
+ * the capture, the tshark protocol, our figures and tshark's.  Every other
+ * comparable protocol of these captures must still agree, and these must
+ * differ exactly so (docs/experts/protodist.md, "Compared with tshark").
+ */
+static const struct known_difference {
+    const char *capture, *tshark;
+    double our_frames, our_bytes, their_frames, their_bytes;
+} known_differences[] = {
+    /* DLT_IPV6 carrying an IPv4 packet: tshark believes the link type, the
+     * host and the expert the version nibble. */
+    {"LINKTYPE_IPV6_invalid.pcap", "ip", 1, 57, 0, 0},
+    {"LINKTYPE_IPV6_invalid.pcap", "ipv6", 0, 0, 1, 57},
+    {"LINKTYPE_IPV6_invalid.pcap", "udp", 1, 57, 0, 0},
+    /* IPv6 payload length 0 without a Jumbo Payload option (a BIG TCP
+     * packet captured before the option is added): tshark stops at the IPv6
+     * header, the host still finds the TCP header behind it. */
+    {"bigtcp-ipv6.pcap", "tcp", 1, 80054, 0, 0},
+    /* DLT_PPP_SERIAL (50), a link type the host does not parse: the frame is
+     * counted as "Link type 50 (not parsed)", never guessed at; tshark
+     * dissects it as PPP. */
+    {"ppp_ip_udp_dns.pcap", "ppp", 0, 0, 1, 62293},
+};
+
+static void assert_distribution_matches_tshark(const char *tshark, const char *capture)
+{
+    struct distribution_counts ours, theirs;
+    struct broker_run run;
+    run_experts(&run, capture, "protodist", NULL);
+    our_distribution(&run, &ours);
+    broker_run_free(&run);
+    tshark_distribution(tshark, capture, &theirs);
+
+    const char *base = strrchr(capture, '/') ? strrchr(capture, '/') + 1 : capture;
+    for (size_t index = 0; index < COMPARABLE_COUNT; index++) {
+        const char *name = comparable_protocols[index].tshark;
+        /* Two of our names map to "sll": compare each tshark name once. */
+        if (comparable_by_tshark_name(name) != index)
+            continue;
+        double our_frames = ours.frames[index], our_bytes = ours.bytes[index];
+        for (size_t other = index + 1; other < COMPARABLE_COUNT; other++) {
+            if (strcmp(comparable_protocols[other].tshark, name) == 0) {
+                our_frames += ours.frames[other];
+                our_bytes += ours.bytes[other];
+            }
+        }
+        double want_frames = theirs.frames[index], want_bytes = theirs.bytes[index];
+        for (size_t known = 0; known < sizeof(known_differences) / sizeof(known_differences[0]); known++) {
+            const struct known_difference *difference = &known_differences[known];
+            if (strcmp(difference->capture, base) != 0 || strcmp(difference->tshark, name) != 0)
+                continue;
+            ck_assert_msg(want_frames == difference->their_frames && want_bytes == difference->their_bytes,
+                          "%s: %s: tshark now says %.0f frames, %.0f bytes; the known difference expects "
+                          "%.0f, %.0f",
+                          base, name, want_frames, want_bytes, difference->their_frames, difference->their_bytes);
+            want_frames = difference->our_frames;
+            want_bytes = difference->our_bytes;
+        }
+        ck_assert_msg(our_frames == want_frames && our_bytes == want_bytes,
+                      "%s: %s: we count %.0f frames, %.0f bytes; expected %.0f, %.0f (tshark -z io,phs: %.0f, %.0f)",
+                      base, name, our_frames, our_bytes, want_frames, want_bytes, theirs.frames[index],
+                      theirs.bytes[index]);
+    }
+}
+
+START_TEST(test_protodist_sample_matches_tshark)
+{
+    const char *tshark = tshark_or_skip("the protodist comparison on the sample capture");
+    if (tshark != NULL)
+        assert_distribution_matches_tshark(tshark, required_env("ES_SAMPLE_PCAP"));
+}
+END_TEST
+
+/*
+ * Real captures of every link type the host parses and tcpdump's
+ * collection has: Ethernet (with 802.1Q and 802.1ad tags, IPv6 routing and
+ * hop-by-hop headers, IP fragments, ARP), Linux cooked (SLL; the collection
+ * has no SLL2), BSD loopback, raw IP (LINKTYPE_RAW, LINKTYPE_IPV4 and
+ * LINKTYPE_IPV6, one "IPv4" capture holding IPv6); and the named differences
+ * above.
+ */
+static const char *const distribution_captures[] = {
+    "kday4.pcap", "ssh.pcap", "802.1ad_QinQ.pcap", "arista_ether.pcap", "MSTP_Intra-Region_BPDUs.pcap",
+    "ipv6-routing-header.pcap", "ipv6-srh-ext-header.pcap", "bigtcp-ipv6-hbh.pcap", "afs.pcap",
+    "babel.pcap", "mptcp-v1.pcap", "resp_3_malicious.pcap", "forces2.pcap",
+    "ikev2four.pcap", "quic_handshake.pcap", "icmpv6-RFC2894-RR.pcap", "dns-badcookie.pcap",
+    "babel_rtt.pcap", "LINKTYPE_RAW_ipv6.pcap", "LINKTYPE_IPV4.pcap", "LINKTYPE_IPV6.pcap",
+    "LINKTYPE_IPV4_invalid.pcap", "ipv6_mobility_1.pcap",
+    "LINKTYPE_IPV6_invalid.pcap", "bigtcp-ipv6.pcap", "ppp_ip_udp_dns.pcap",
+};
+
+START_TEST(test_protodist_real_captures_match_tshark)
+{
+    const char *tshark = tshark_or_skip("the protodist comparison on real captures");
+    if (tshark == NULL)
+        return;
+    for (size_t index = 0; index < sizeof(distribution_captures) / sizeof(distribution_captures[0]); index++) {
+        const char *capture = shared_capture(distribution_captures[index]);
+        if (capture != NULL)
+            assert_distribution_matches_tshark(tshark, capture);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* resptime                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -1322,7 +1572,7 @@ START_TEST(test_malformed_frames)
     capture_close(&writer);
 
     struct broker_run run;
-    run_experts(&run, path, "tcpretrans", "topusers", "resptime", NULL);
+    run_experts(&run, path, "tcpretrans", "topusers", "resptime", "protodist", NULL);
     /* Each expert finishes with its summaries.  (The cut-off copies that
      * still hold a whole TCP header are whole segments to TCP analysis,
      * tshark's too, so repeats among them may be reported: that is not
@@ -1331,6 +1581,7 @@ START_TEST(test_malformed_frames)
     ck_assert_uint_eq(events_of(&run, "TCP Retransmit", 3, events, 512), 1);
     ck_assert_uint_eq(events_of(&run, "Top Users", 13, events, 512), 3);
     ck_assert_uint_eq(events_of(&run, "Average Server Response Time", 2, events, 512), 1);
+    ck_assert_uint_eq(events_of(&run, "Protocol Distribution", 2, events, 512), 1);
     broker_run_free(&run);
 }
 END_TEST
@@ -1341,7 +1592,7 @@ static int compare_names(const void *left, const void *right)
 }
 
 /*
- * Every capture of the collection through the three experts, one broker run
+ * Every capture of the collection through the four experts, one broker run
  * per capture with -j 2, one run at a time (the machine is shared): each
  * expert must end "done", or the broker must refuse the capture (exit 3:
  * not a capture, truncated, empty).  This is the parser's fuzz test.
@@ -1366,7 +1617,7 @@ START_TEST(test_all_captures_no_crash)
     qsort(names, count, sizeof(names[0]), compare_names);
 
     const char *tcpretrans = expert_path("tcpretrans"), *topusers = expert_path("topusers"),
-               *resptime = expert_path("resptime");
+               *resptime = expert_path("resptime"), *protodist = expert_path("protodist");
     size_t analysed = 0, refused = 0;
     for (size_t index = 0; index < count; index++) {
         char *capture = hx_path_join(directory, names[index]);
@@ -1376,7 +1627,7 @@ START_TEST(test_all_captures_no_crash)
             continue;
         }
         const char *argv[] = {required_env("ES_BROKER"), "run", "-q", "-j", "2", "-r", capture,
-                              "-e", tcpretrans, "-e", topusers, "-e", resptime, NULL};
+                              "-e", tcpretrans, "-e", topusers, "-e", resptime, "-e", protodist, NULL};
         struct hx_result result;
         char status[96];
         ck_assert_msg(hx_run(argv, &result) == 0, "cannot run the broker: %s", strerror(errno));
@@ -1389,8 +1640,8 @@ START_TEST(test_all_captures_no_crash)
             struct hx_jsonl doc;
             ck_assert_msg(hx_jsonl_parse(result.out, result.out_len, &doc) == 0, "%s: bad JSON Lines",
                           names[index]);
-            ck_assert_uint_eq(hx_jsonl_count_type(&doc, "outcome"), 3);
-            for (size_t expert = 0; expert < 3; expert++) {
+            ck_assert_uint_eq(hx_jsonl_count_type(&doc, "outcome"), 4);
+            for (size_t expert = 0; expert < 4; expert++) {
                 const char *outcome = hx_json_get_string(hx_jsonl_nth(&doc, "outcome", expert), "outcome");
                 ck_assert_msg(outcome != NULL && strcmp(outcome, "done") == 0, "%s: an expert ended %s: %s",
                               names[index], outcome ? outcome : "?",
@@ -1431,6 +1682,13 @@ static Suite *analysis_suite(void)
     tcase_add_test(users, test_topusers_sample_matches_tshark);
     tcase_add_test(users, test_topusers_real_captures_match_tshark);
     suite_add_tcase(suite, users);
+
+    TCase *distribution = tcase_create("protodist");
+    tcase_add_checked_fixture(distribution, scratch_setup, scratch_teardown);
+    tcase_set_timeout(distribution, 300);
+    tcase_add_test(distribution, test_protodist_sample_matches_tshark);
+    tcase_add_test(distribution, test_protodist_real_captures_match_tshark);
+    suite_add_tcase(suite, distribution);
 
     TCase *response = tcase_create("resptime");
     tcase_add_checked_fixture(response, scratch_setup, scratch_teardown);
