@@ -15,8 +15,8 @@
  *   - synthetic captures written here, with every expected event spelled
  *     out (and cross-checked with tshark when it is there);
  *   - the sample capture and real captures against tshark's own analysis
- *     (`-Y tcp.analysis.retransmission`, `-z endpoints,...`, `-z io,phs`,
- *     `http.time`);
+ *     (`-Y tcp.analysis.retransmission`, `-z conv,tcp`, `-z endpoints,...`,
+ *     `-z io,phs`, `http.time`);
  *   - every shared capture through all four experts: none may crash.
  * Without tshark the comparisons are skipped with a message on stderr.
  */
@@ -759,6 +759,160 @@ START_TEST(test_tcpretrans_real_captures_match_tshark)
         const char *capture = shared_capture(real_tcp_captures[index]);
         if (capture != NULL)
             assert_retransmissions_match_tshark(tshark, capture);
+    }
+}
+END_TEST
+
+/* ---- tcpretrans's per-connection figures against tshark -z conv,tcp ---- */
+
+#define MAX_CONVERSATIONS 4096
+
+struct tcp_endpoint {
+    int family;              /* AF_INET or AF_INET6 */
+    uint8_t address[16];
+    unsigned port;
+};
+
+struct conversation {
+    struct tcp_endpoint a, b;
+    double frames;           /* tshark's Total Frames */
+    bool matched;
+};
+
+/* "192.0.2.1:80", "2001:db8::1:443" (tshark) or "[2001:db8::1]:443" (ours). */
+static bool parse_tcp_endpoint(const char *text, struct tcp_endpoint *endpoint)
+{
+    char address[64];
+    const char *port;
+    memset(endpoint, 0, sizeof(*endpoint));
+    if (text[0] == '[') {
+        const char *close = strstr(text, "]:");
+        if (close == NULL || (size_t)(close - text - 1) >= sizeof(address))
+            return false;
+        snprintf(address, sizeof(address), "%.*s", (int)(close - text - 1), text + 1);
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (colon == NULL || (size_t)(colon - text) >= sizeof(address))
+            return false;
+        snprintf(address, sizeof(address), "%.*s", (int)(colon - text), text);
+        port = colon + 1;
+    }
+    if (sscanf(port, "%u", &endpoint->port) != 1)
+        return false;
+    if (inet_pton(AF_INET, address, endpoint->address) == 1) {
+        endpoint->family = AF_INET;
+        return true;
+    }
+    endpoint->family = AF_INET6;
+    return inet_pton(AF_INET6, address, endpoint->address) == 1;
+}
+
+static bool same_endpoint(const struct tcp_endpoint *left, const struct tcp_endpoint *right)
+{
+    return left->family == right->family && left->port == right->port &&
+           memcmp(left->address, right->address, 16) == 0;
+}
+
+/* The rows of `tshark -z conv,tcp[,filter]`: one per TCP stream, so a
+ * connection whose ports were reused is a row of its own, as it is a
+ * connection of its own for the expert. */
+static size_t tshark_tcp_conversations(const char *tshark, const char *capture, const char *filter,
+                                       struct conversation *out)
+{
+    char statistic[160];
+    snprintf(statistic, sizeof(statistic), "conv,tcp%s%s", filter ? "," : "", filter ? filter : "");
+    char *text = tshark_output(tshark, "-n", "-q", "-r", capture, "-z", statistic, NULL);
+    static char *lines[MAX_CONVERSATIONS + 16];
+    size_t line_count = split_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+    size_t count = 0;
+    for (size_t index = 0; index < line_count; index++) {
+        /* A <-> B  frames bytes unit  frames bytes unit  frames bytes unit  start duration:
+         * sizes are printed with a unit ("4243 bytes", "10 kB"), frames are
+         * plain numbers. */
+        char a[80], arrow[8], b[80], unit[3][16];
+        double frames[3], bytes[3];
+        if (sscanf(lines[index], "%79s %7s %79s %lf %lf %15s %lf %lf %15s %lf %lf %15s", a, arrow, b, &frames[0],
+                   &bytes[0], unit[0], &frames[1], &bytes[1], unit[1], &frames[2], &bytes[2], unit[2]) != 12 ||
+            strcmp(arrow, "<->") != 0)
+            continue;
+        ck_assert(count < MAX_CONVERSATIONS);
+        ck_assert_msg(parse_tcp_endpoint(a, &out[count].a) && parse_tcp_endpoint(b, &out[count].b),
+                      "tshark conversation %s <-> %s", a, b);
+        out[count].frames = frames[2];
+        out[count].matched = false;
+        count++;
+    }
+    free(text);
+    return count;
+}
+
+/*
+ * What TCP Retransmit says of connections against tshark's conversation
+ * table.  The summary's "Connections" is the number of TCP conversations
+ * (streams) tshark finds.  Each per-connection event (EventIdent 2) names a
+ * conversation of tshark's table, and its "Segments" (segments with data,
+ * SYN or FIN, both directions) is that conversation's frame count when the
+ * table is made of just those segments (`-z conv,tcp,<filter>`).  tshark's
+ * bytes are frame bytes and ours payload bytes, so they are not compared
+ * (docs/experts/tcpretrans.md).
+ */
+static void assert_connections_match_tshark_conv(const char *tshark, const char *capture)
+{
+    static struct conversation all[MAX_CONVERSATIONS], segments[MAX_CONVERSATIONS];
+    size_t all_count = tshark_tcp_conversations(tshark, capture, NULL, all);
+    size_t segment_count = tshark_tcp_conversations(
+        tshark, capture, "tcp.len>0 || tcp.flags.syn==1 || tcp.flags.fin==1", segments);
+
+    struct broker_run run;
+    run_experts(&run, capture, "tcpretrans", NULL);
+    const struct hx_json *summary[2];
+    ck_assert_uint_eq(events_of(&run, "TCP Retransmit", 3, summary, 2), 1);
+    double connections = column_number(summary[0], "Connections", "uint32");
+    ck_assert_msg(connections == (double)all_count, "%s: we see %.0f TCP connections, tshark -z conv,tcp %zu",
+                  capture, connections, all_count);
+
+    static const struct hx_json *events[MAX_CONVERSATIONS];
+    size_t count = events_of(&run, "TCP Retransmit", 2, events, MAX_CONVERSATIONS);
+    for (size_t index = 0; index < count; index++) {
+        const char *connection = column_text(events[index], "Connection", "string");
+        double our_segments = column_number(events[index], "Segments", "uint32");
+        char left[80];
+        const char *arrow = strstr(connection, " -> ");
+        ck_assert_msg(arrow != NULL && (size_t)(arrow - connection) < sizeof(left), "connection %s", connection);
+        snprintf(left, sizeof(left), "%.*s", (int)(arrow - connection), connection);
+        struct tcp_endpoint one, other;
+        ck_assert_msg(parse_tcp_endpoint(left, &one) && parse_tcp_endpoint(arrow + 4, &other), "connection %s",
+                      connection);
+        /* Several rows may share the endpoints (ports reused): the first
+         * unmatched one with the same figure is this connection. */
+        bool found = false, endpoints_found = false;
+        for (size_t row = 0; row < segment_count && !found; row++) {
+            struct conversation *candidate = &segments[row];
+            if (!((same_endpoint(&candidate->a, &one) && same_endpoint(&candidate->b, &other)) ||
+                  (same_endpoint(&candidate->a, &other) && same_endpoint(&candidate->b, &one))))
+                continue;
+            endpoints_found = true;
+            if (!candidate->matched && candidate->frames == our_segments)
+                found = candidate->matched = true;
+        }
+        ck_assert_msg(endpoints_found, "%s: connection %s is not in tshark -z conv,tcp", capture, connection);
+        ck_assert_msg(found, "%s: connection %s: we count %.0f segments with data, SYN or FIN; tshark's "
+                             "conversation has another figure", capture, connection, our_segments);
+    }
+    broker_run_free(&run);
+}
+
+START_TEST(test_tcpretrans_connections_match_tshark_conv)
+{
+    const char *tshark = tshark_or_skip("the tcpretrans comparison with -z conv,tcp");
+    if (tshark == NULL)
+        return;
+    assert_connections_match_tshark_conv(tshark, required_env("ES_SAMPLE_PCAP"));
+    for (size_t index = 0; index < sizeof(real_tcp_captures) / sizeof(real_tcp_captures[0]); index++) {
+        const char *capture = shared_capture(real_tcp_captures[index]);
+        if (capture != NULL)
+            assert_connections_match_tshark_conv(tshark, capture);
     }
 }
 END_TEST
@@ -1672,6 +1826,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(retransmissions, test_tcpretrans_synthetic);
     tcase_add_test(retransmissions, test_tcpretrans_sample_matches_tshark);
     tcase_add_test(retransmissions, test_tcpretrans_real_captures_match_tshark);
+    tcase_add_test(retransmissions, test_tcpretrans_connections_match_tshark_conv);
     tcase_add_test(retransmissions, test_tcpretrans_lossy_transfer_matches_tshark);
     suite_add_tcase(suite, retransmissions);
 
