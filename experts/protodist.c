@@ -326,21 +326,54 @@ struct distribution {
     uint64_t total_bytes;
     uint64_t truncated_frames;     /* stored fewer bytes than were on the wire */
     DWORD used;
+    DWORD recent[LEVEL_COUNT];     /* index + 1 of each level's last counter; 0: none */
+    uint16_t ip_counter[256];      /* index + 1 of each IP protocol's counter; 0: none */
+    uint16_t port_counter[SERVICE_COUNT];   /* the same per service */
     struct protocol_counter overflow[LEVEL_COUNT];
     struct protocol_counter counters[MAX_PROTOCOLS];
 };
 
+/*
+ * The counter of a protocol, made on first sight.  This runs several times
+ * per frame, so the bounded levels (256 IP protocols, SERVICE_COUNT
+ * services) are indexed directly, and for the others, where consecutive
+ * frames mostly repeat their protocols (one link type, a few network
+ * types), the level's last counter is tried before the table is searched.
+ */
+static uint16_t *direct_index(struct distribution *dist, DWORD level, DWORD code)
+{
+    if (level == LEVEL_IP && code < ARRAY_LENGTH(dist->ip_counter))
+        return &dist->ip_counter[code];
+    if (level == LEVEL_PORT && code < ARRAY_LENGTH(dist->port_counter))
+        return &dist->port_counter[code];
+    return NULL;
+}
+
 static struct protocol_counter *counter_for(struct distribution *dist, DWORD level, DWORD code)
 {
-    for (DWORD index = 0; index < dist->used; index++) {
-        if (dist->counters[index].level == level && dist->counters[index].code == code)
-            return &dist->counters[index];
+    uint16_t *direct = direct_index(dist, level, code);
+    if (direct != NULL && *direct != 0)
+        return &dist->counters[*direct - 1];
+    DWORD recent = dist->recent[level];
+    if (direct == NULL && recent != 0 && dist->counters[recent - 1].code == code)
+        return &dist->counters[recent - 1];
+    if (direct == NULL) {
+        for (DWORD index = 0; index < dist->used; index++) {
+            if (dist->counters[index].level == level && dist->counters[index].code == code) {
+                dist->recent[level] = index + 1;
+                return &dist->counters[index];
+            }
+        }
     }
     if (dist->used == MAX_PROTOCOLS)
         return &dist->overflow[level];
     struct protocol_counter *fresh = &dist->counters[dist->used++];
     fresh->level = level;
     fresh->code = code;
+    if (direct != NULL)
+        *direct = (uint16_t)dist->used;
+    else
+        dist->recent[level] = dist->used;
     return fresh;
 }
 
@@ -717,6 +750,11 @@ static int counter_precedes(const struct protocol_counter *left, const struct pr
 
 static void sort_counters(struct distribution *dist)
 {
+    /* Sorting moves the counters the indexes point at; nothing is
+     * counted after it, but stale indexes must not survive it either. */
+    memset(dist->recent, 0, sizeof(dist->recent));
+    memset(dist->ip_counter, 0, sizeof(dist->ip_counter));
+    memset(dist->port_counter, 0, sizeof(dist->port_counter));
     for (DWORD sorted = 1; sorted < dist->used; sorted++) {
         struct protocol_counter moving = dist->counters[sorted];
         DWORD slot = sorted;

@@ -1379,10 +1379,15 @@ static void tshark_distribution(const char *tshark, const char *capture, struct 
             continue;
         if (sscanf(tab + 1, "%u", &protocol) != 1 && (tab = strchr(tab + 1, '\t')) != NULL)
             sscanf(tab + 1, "%u", &protocol);
-        const char *name = protocol == 6 ? "tcp" : protocol == 17 ? "udp" : protocol == 1 ? "icmp"
-                         : protocol == 58 ? "icmpv6" : NULL;
-        if (name != NULL)
+        const char *known = protocol == 6 ? "tcp" : protocol == 17 ? "udp" : protocol == 1 ? "icmp"
+                          : protocol == 58 ? "icmpv6" : NULL;
+        /* Copied to a buffer as large as the hierarchy's names: gcc -O3
+         * otherwise warns that a short literal never equals a long one. */
+        char name[48];
+        if (known != NULL) {
+            snprintf(name, sizeof(name), "%s", known);
             add_tshark_count(out, name, 1, length);
+        }
     }
     free(text);
 }
