@@ -421,7 +421,8 @@ static void write_le32(FILE *file, uint32_t value)
 }
 
 /* A classic little-endian pcap, Ethernet, microsecond timestamps. */
-static void capture_open(struct capture_writer *writer, const char *path, uint32_t snaplen)
+static void capture_open_link(struct capture_writer *writer, const char *path, uint32_t snaplen,
+                              uint32_t link_type)
 {
     memset(writer, 0, sizeof(*writer));
     writer->file = fopen(path, "wb");
@@ -432,7 +433,12 @@ static void capture_open(struct capture_writer *writer, const char *path, uint32
     write_le32(writer->file, 0);                 /* time zone */
     write_le32(writer->file, 0);                 /* accuracy */
     write_le32(writer->file, snaplen);
-    write_le32(writer->file, 1);                 /* LINKTYPE_ETHERNET */
+    write_le32(writer->file, link_type);
+}
+
+static void capture_open(struct capture_writer *writer, const char *path, uint32_t snaplen)
+{
+    capture_open_link(writer, path, snaplen, 1);   /* LINKTYPE_ETHERNET */
 }
 
 /* Writes a frame `delay_us` after the previous one, cut to the snaplen;
@@ -1278,7 +1284,8 @@ static const struct {
     {"link", "Linux cooked v2", "sll"},  {"link", "BSD loopback", "null"},
     {"link", "Raw IP", "raw"},           {"link", "PPP", "ppp"},
     {"network", "802.1Q VLAN", "vlan"},  {"network", "802.1ad QinQ", "ieee8021ad"},
-    {"network", "ARP", "arp"},           {"network", "IPv4", "ip"},
+    {"network", "ARP", "arp"},           {"network", "RARP", "arp"},
+    {"network", "IPv4", "ip"},
     {"network", "IPv6", "ipv6"},         {"ip", "TCP", "tcp"},
     {"ip", "UDP", "udp"},                {"ip", "ICMP", "icmp"},
     {"ip", "ICMPv6", "icmpv6"},
@@ -1433,6 +1440,11 @@ static const struct known_difference {
      * counted as "Link type 50 (not parsed)", never guessed at; tshark
      * dissects it as PPP. */
     {"ppp_ip_udp_dns.pcap", "ppp", 0, 0, 1, 62293},
+    /* test_protodist_synthetic_links: a 10-byte frame, shorter than the
+     * SLL2 header, is a frame of its capture's link type to the expert (the
+     * link level always counts every frame); tshark counts it only as
+     * malformed. */
+    {"sll2.pcap", "sll", 4, 198, 3, 188},
 };
 
 static void assert_distribution_matches_tshark(const char *tshark, const char *capture)
@@ -1475,6 +1487,96 @@ static void assert_distribution_matches_tshark(const char *tshark, const char *c
                       theirs.bytes[index]);
     }
 }
+
+/* The figure of one (level, protocol) in protodist's events; 0 if absent. */
+static double distribution_frames(const struct broker_run *run, const char *level, const char *protocol,
+                                  size_t *events_seen)
+{
+    static const struct hx_json *events[1024];
+    size_t count = events_of(run, "Protocol Distribution", 1, events, 1024);
+    *events_seen = count;
+    for (size_t index = 0; index < count; index++) {
+        if (strcmp(column_text(events[index], "Level", "string"), level) == 0 &&
+            strcmp(column_text(events[index], "Protocol", "string"), protocol) == 0)
+            return column_number(events[index], "Frames", "uint32");
+    }
+    return 0;
+}
+
+/*
+ * Linux cooked v2 (LINKTYPE_LINUX_SLL2), which tcpdump's collection lacks,
+ * and a link type the host does not parse (LINKTYPE_USER0), written here
+ * with every expected count spelled out; the SLL2 capture is also compared
+ * with tshark.
+ */
+START_TEST(test_protodist_synthetic_links)
+{
+    const char *sll2_path = scratch_file("sll2.pcap");
+    struct capture_writer writer;
+    capture_open_link(&writer, sll2_path, 65535, 276);
+    struct host a = make_host(1), b = make_host(2);
+    uint8_t ethernet[256], frame[256];
+    struct packet_spec spec = {.from = &a, .to = &b, .protocol = 6, .source_port = 40000, .destination_port = 443,
+                               .seq = 1, .ack = 1, .flags = TCP_ACK, .window = 100, .payload = 10};
+    /* An SLL2 header: protocol, reserved, interface index, ARPHRD_ETHER,
+     * packet type, address length 6, the address padded to 8. */
+    uint8_t header[20] = {0x08, 0x00, 0, 0, 0, 0, 0, 2, 0x00, 0x01, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0};
+    size_t length = build_packet(ethernet, sizeof(ethernet), &spec);
+    memcpy(frame, header, 20);
+    memcpy(frame + 20, ethernet + 14, length - 14);
+    capture_frame(&writer, 1000, frame, length - 14 + 20);            /* IPv4 TCP 443 */
+    spec.ipv6 = true;
+    spec.protocol = 17;
+    spec.source_port = 5000;
+    spec.destination_port = 53;
+    length = build_packet(ethernet, sizeof(ethernet), &spec);
+    put_u16(frame, 0x86DD);
+    memcpy(frame + 20, ethernet + 14, length - 14);
+    capture_frame(&writer, 1000, frame, length - 14 + 20);            /* IPv6 UDP 53 */
+    put_u16(frame, 0x0004);                                           /* ETH_P_802_2: LLC */
+    memset(frame + 20, 0x42, 20);
+    capture_frame(&writer, 1000, frame, 40);
+    capture_frame(&writer, 1000, frame, 10);                          /* cut inside the header */
+    capture_close(&writer);
+
+    struct broker_run run;
+    run_experts(&run, sll2_path, "protodist", NULL);
+    static const struct {
+        const char *level, *protocol;
+        double frames;
+    } expected[] = {
+        {"link", "Linux cooked v2", 4}, {"network", "IPv4", 1}, {"network", "IPv6", 1},
+        {"network", "Linux cooked protocol 0x0004", 1}, {"network", "Truncated link header", 1},
+        {"ip", "TCP", 1}, {"ip", "UDP", 1}, {"port", "HTTPS", 1}, {"port", "DNS", 1},
+    };
+    size_t events_seen = 0;
+    for (size_t index = 0; index < sizeof(expected) / sizeof(expected[0]); index++) {
+        double frames = distribution_frames(&run, expected[index].level, expected[index].protocol, &events_seen);
+        ck_assert_msg(frames == expected[index].frames, "SLL2: %s %s: %.0f frames, expected %.0f",
+                      expected[index].level, expected[index].protocol, frames, expected[index].frames);
+    }
+    ck_assert_uint_eq(events_seen, sizeof(expected) / sizeof(expected[0]));
+    broker_run_free(&run);
+
+    const char *tshark = tshark_or_skip("the protodist comparison on a Linux cooked v2 capture");
+    if (tshark != NULL)
+        assert_distribution_matches_tshark(tshark, sll2_path);
+
+    /* LINKTYPE_USER0 (147) holding what would parse as Ethernet/IPv4: the
+     * frames count under their link type and nowhere else. */
+    const char *user_path = scratch_file("user0.pcap");
+    capture_open_link(&writer, user_path, 65535, 147);
+    spec.ipv6 = false;
+    length = build_packet(ethernet, sizeof(ethernet), &spec);
+    for (int index = 0; index < 3; index++)
+        capture_frame(&writer, 1000, ethernet, length);
+    capture_close(&writer);
+    run_experts(&run, user_path, "protodist", NULL);
+    ck_assert_int_eq((int)distribution_frames(&run, "link", "Link type 147 (not parsed)", &events_seen), 3);
+    ck_assert_uint_eq(events_seen, 1);
+    broker_run_free(&run);
+}
+END_TEST
 
 START_TEST(test_protodist_sample_matches_tshark)
 {
@@ -1846,6 +1948,7 @@ static Suite *analysis_suite(void)
     TCase *distribution = tcase_create("protodist");
     tcase_add_checked_fixture(distribution, scratch_setup, scratch_teardown);
     tcase_set_timeout(distribution, 300);
+    tcase_add_test(distribution, test_protodist_synthetic_links);
     tcase_add_test(distribution, test_protodist_sample_matches_tshark);
     tcase_add_test(distribution, test_protodist_real_captures_match_tshark);
     suite_add_tcase(suite, distribution);
