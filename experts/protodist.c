@@ -2,18 +2,25 @@
  * protodist.c - "Protocol Distribution", a summary expert.
  *
  * Counts, for every protocol found in the capture, the frames that contain
- * it and their bytes, at three levels: the EtherType, the IP protocol and
- * the well-known TCP/UDP service.  Then it submits one event per protocol
- * and one summary event.  See docs/experts/protodist.md.
+ * it and their bytes, at four levels: the link type, the network protocol
+ * the link header names (an EtherType, VLAN tags included), the IP protocol
+ * and the well-known TCP/UDP service.  Then it submits one event per
+ * protocol and one summary event.  See docs/experts/protodist.md.
  *
  * It is written exactly as an outside author would write it: it includes
  * only netmon.h, takes all of its memory from ExpertAllocMemory, and checks
  * every helper's return value.
  *
- * There is no API for a capture's link type yet, so every frame is parsed
- * as Ethernet (DLT_EN10MB).  Frames of other link types are classified by
- * whatever their first bytes look like; every read is bounds-checked against
- * nBytesAvail, so no frame, however short or odd, is read past its end.
+ * It does not assume Ethernet.  The capture's link type comes from
+ * GetCaptureLinkType, and where each header starts from the frame's
+ * lpRecognizeDataTable, which the host fills for every link type it parses
+ * (Ethernet with 802.1Q/802.1ad tags, Linux cooked v1 and v2, BSD/OpenBSD
+ * loopback, raw IP; PPP it recognises from the IP header on).  Frames of any
+ * other link type are counted under that link type and nothing else: bytes
+ * the expert cannot interpret are never guessed at.  The expert itself reads
+ * only the fields it counts by (type fields, IP protocol numbers, IPv6 next
+ * headers, ports), each read bounds-checked against nBytesAvail, so no
+ * frame, however short or odd, is read past its end.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,21 +33,50 @@
 /* ------------------------------------------------------------------------ */
 
 enum protocol_level {
-    LEVEL_ETHERTYPE,
+    LEVEL_LINK,
+    LEVEL_NETWORK,
     LEVEL_IP,
     LEVEL_PORT,
     LEVEL_COUNT
 };
 
-static const char *const level_names[LEVEL_COUNT] = {"ethertype", "ip", "port"};
+static const char *const level_names[LEVEL_COUNT] = {"link", "network", "ip", "port"};
 
 /*
- * EtherType-level codes that are not EtherTypes.  A type/length field below
- * 0x0600 is an IEEE 802.3 length (the payload is LLC), not a protocol; a
- * frame shorter than an Ethernet header has no type at all.
+ * Link level: the capture's libpcap link type (DLT_*), as GetCaptureLinkType
+ * gives it; every frame counts once there.  The numbers are libpcap's, which
+ * an expert knows without pcap headers.  LINK_CODE_UNKNOWN: the startup
+ * information had no capture handle, so nothing can be said of the link.
  */
-#define ETHERTYPE_CODE_8023_LLC 0x10000u
-#define ETHERTYPE_CODE_TRUNCATED 0x10001u
+#define DLT_CODE_NULL 0u          /* BSD loopback, family in the captor's byte order */
+#define DLT_CODE_EN10MB 1u        /* Ethernet */
+#define DLT_CODE_PPP 9u           /* PPP, HDLC-like framing optional */
+#define DLT_CODE_RAW 12u          /* raw IPv4 or IPv6 */
+#define DLT_CODE_RAW_OPENBSD 14u  /* the same, as OpenBSD numbers it */
+#define DLT_CODE_LINKTYPE_RAW 101u
+#define DLT_CODE_LOOP 108u        /* OpenBSD loopback, family in network byte order */
+#define DLT_CODE_LINUX_SLL 113u   /* Linux cooked capture */
+#define DLT_CODE_IPV4 228u        /* raw IPv4 (may hold IPv6: the version decides) */
+#define DLT_CODE_IPV6 229u        /* raw IPv6 */
+#define DLT_CODE_LINUX_SLL2 276u  /* Linux cooked capture, version 2 */
+#define LINK_CODE_UNKNOWN 0xFFFFFFFFu
+
+/*
+ * Network level: what the link header says it carries, named by EtherType
+ * whatever the link (a loopback family of 2 is IPv4, 0x0800).  Codes above
+ * 0xFFFF are not EtherTypes: a type/length field below 0x0600 is an IEEE
+ * 802.3 length (the payload is LLC); a frame shorter than its link header
+ * has no type at all; the other ranges keep the link's own number when it
+ * names no EtherType.
+ */
+#define NETWORK_CODE_8023_LLC 0x10000u
+#define NETWORK_CODE_TRUNCATED 0x10001u
+#define NETWORK_CODE_NOT_IP 0x10002u        /* raw IP link, version neither 4 nor 6 */
+#define NETWORK_CODE_SLL_OTHER 0x20000u     /* + Linux cooked protocol below 0x0600 */
+#define NETWORK_CODE_FAMILY 0x30000u        /* + loopback address family */
+#define NETWORK_CODE_FAMILY_INVALID 0x3FFFFu
+#define NETWORK_CODE_PPP 0x40000u           /* + PPP protocol that is not IP */
+#define NETWORK_CODE_RANGE 0x10000u
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_ARP 0x0806
@@ -49,10 +85,24 @@ static const char *const level_names[LEVEL_COUNT] = {"ethertype", "ip", "port"};
 #define ETHERTYPE_QINQ 0x88A8
 #define ETHERTYPE_QINQ_LEGACY 0x9100
 
-#define ETHERNET_HEADER_LENGTH 14
-#define VLAN_TAG_LENGTH 4
-#define MAX_VLAN_TAGS 2
+#define ETHERNET_TYPE_OFFSET 12
+#define VLAN_TAG_LENGTH 4         /* the tag's type and TCI; the inner type follows */
+#define SLL_PROTOCOL_OFFSET 14
+#define SLL2_PROTOCOL_OFFSET 0
+#define LOOPBACK_HEADER_LENGTH 4
+#define PPP_HDLC_ADDRESS 0xFF
+#define PPP_HDLC_CONTROL 0x03
+#define PPP_PROTOCOL_IPV4 0x0021
+#define PPP_PROTOCOL_IPV6 0x0057
 #define MIN_ETHERTYPE 0x0600
+
+/* Loopback address families: AF_INET everywhere; AF_INET6 differs between
+ * the systems that write such captures (Linux, the BSDs, macOS). */
+#define FAMILY_INET 2u
+#define FAMILY_INET6_LINUX 10u
+#define FAMILY_INET6_BSD 24u
+#define FAMILY_INET6_FREEBSD 28u
+#define FAMILY_INET6_DARWIN 30u
 
 #define IPPROTO_NUMBER_ICMP 1
 #define IPPROTO_NUMBER_TCP 6
@@ -61,6 +111,8 @@ static const char *const level_names[LEVEL_COUNT] = {"ethertype", "ip", "port"};
 #define IPPROTO_NUMBER_IPV6_ROUTING 43
 #define IPPROTO_NUMBER_IPV6_FRAGMENT 44
 #define IPPROTO_NUMBER_IPV6_DSTOPTS 60
+#define IPPROTO_NUMBER_AH 51
+#define IPPROTO_NUMBER_ICMPV6 58
 
 /* An IPv6 header chain longer than this is treated as malformed; real
  * traffic rarely carries more than two or three extension headers. */
@@ -71,7 +123,22 @@ struct named_code {
     const char *name;
 };
 
-static const struct named_code ethertype_names[] = {
+static const struct named_code link_names[] = {
+    {DLT_CODE_NULL, "BSD loopback"},
+    {DLT_CODE_EN10MB, "Ethernet"},
+    {DLT_CODE_PPP, "PPP"},
+    {DLT_CODE_RAW, "Raw IP"},
+    {DLT_CODE_RAW_OPENBSD, "Raw IP"},
+    {DLT_CODE_LINKTYPE_RAW, "Raw IP"},
+    {DLT_CODE_LOOP, "OpenBSD loopback"},
+    {DLT_CODE_LINUX_SLL, "Linux cooked"},
+    {DLT_CODE_IPV4, "Raw IPv4"},
+    {DLT_CODE_IPV6, "Raw IPv6"},
+    {DLT_CODE_LINUX_SLL2, "Linux cooked v2"},
+    {LINK_CODE_UNKNOWN, "Unknown link type (not parsed)"},
+};
+
+static const struct named_code network_names[] = {
     {ETHERTYPE_IPV4, "IPv4"},
     {ETHERTYPE_ARP, "ARP"},
     {0x8035, "RARP"},
@@ -89,8 +156,10 @@ static const struct named_code ethertype_names[] = {
     {0x88CC, "LLDP"},
     {0x88F7, "PTP"},
     {ETHERTYPE_QINQ_LEGACY, "VLAN (0x9100)"},
-    {ETHERTYPE_CODE_8023_LLC, "IEEE 802.3 (LLC)"},
-    {ETHERTYPE_CODE_TRUNCATED, "Truncated Ethernet header"},
+    {NETWORK_CODE_8023_LLC, "IEEE 802.3 (LLC)"},
+    {NETWORK_CODE_TRUNCATED, "Truncated link header"},
+    {NETWORK_CODE_NOT_IP, "Not IP (raw IP link)"},
+    {NETWORK_CODE_FAMILY_INVALID, "Loopback family out of range"},
 };
 
 static const struct named_code ip_protocol_names[] = {
@@ -232,20 +301,118 @@ static const struct port_service well_known_ports[] = {
 #define ARRAY_LENGTH(array) (sizeof(array) / sizeof((array)[0]))
 
 /* ------------------------------------------------------------------------ */
-/* Parsing one frame                                                        */
+/* Counters                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Everything one frame contributes: each level's protocols, if reached. */
-struct frame_protocols {
-    DWORD ethertypes[MAX_VLAN_TAGS + 1];   /* tags first, then the payload type */
-    unsigned ethertype_count;
-    int ip_protocol;                       /* -1: no IP header was readable */
-    int service;                           /* -1: no TCP/UDP ports were readable */
+/*
+ * Distinct protocols kept per run.  IP and port levels are bounded (256
+ * protocol numbers, SERVICE_COUNT services) and a capture has one link
+ * type; only the network level is open-ended, and a capture with hundreds of
+ * distinct EtherTypes is garbage or an attack.  Protocols beyond the table
+ * are counted in one overflow row per level.
+ */
+#define MAX_PROTOCOLS 512
+
+struct protocol_counter {
+    DWORD level;
+    DWORD code;
+    uint64_t frames;
+    uint64_t bytes;
+    uint64_t last_frame_counted;   /* 1-based frame sequence; stops double counts */
 };
 
+struct distribution {
+    uint64_t total_frames;
+    uint64_t total_bytes;
+    uint64_t truncated_frames;     /* stored fewer bytes than were on the wire */
+    DWORD used;
+    DWORD recent[LEVEL_COUNT];     /* index + 1 of each level's last counter; 0: none */
+    uint16_t ip_counter[256];      /* index + 1 of each IP protocol's counter; 0: none */
+    uint16_t port_counter[SERVICE_COUNT];   /* the same per service */
+    struct protocol_counter overflow[LEVEL_COUNT];
+    struct protocol_counter counters[MAX_PROTOCOLS];
+};
+
+/*
+ * The counter of a protocol, made on first sight.  This runs several times
+ * per frame, so the bounded levels (256 IP protocols, SERVICE_COUNT
+ * services) are indexed directly, and for the others, where consecutive
+ * frames mostly repeat their protocols (one link type, a few network
+ * types), the level's last counter is tried before the table is searched.
+ */
+static uint16_t *direct_index(struct distribution *dist, DWORD level, DWORD code)
+{
+    if (level == LEVEL_IP && code < ARRAY_LENGTH(dist->ip_counter))
+        return &dist->ip_counter[code];
+    if (level == LEVEL_PORT && code < ARRAY_LENGTH(dist->port_counter))
+        return &dist->port_counter[code];
+    return NULL;
+}
+
+static struct protocol_counter *counter_for(struct distribution *dist, DWORD level, DWORD code)
+{
+    uint16_t *direct = direct_index(dist, level, code);
+    if (direct != NULL && *direct != 0)
+        return &dist->counters[*direct - 1];
+    DWORD recent = dist->recent[level];
+    if (direct == NULL && recent != 0 && dist->counters[recent - 1].code == code)
+        return &dist->counters[recent - 1];
+    if (direct == NULL) {
+        for (DWORD index = 0; index < dist->used; index++) {
+            if (dist->counters[index].level == level && dist->counters[index].code == code) {
+                dist->recent[level] = index + 1;
+                return &dist->counters[index];
+            }
+        }
+    }
+    if (dist->used == MAX_PROTOCOLS)
+        return &dist->overflow[level];
+    struct protocol_counter *fresh = &dist->counters[dist->used++];
+    fresh->level = level;
+    fresh->code = code;
+    if (direct != NULL)
+        *direct = (uint16_t)dist->used;
+    else
+        dist->recent[level] = dist->used;
+    return fresh;
+}
+
+/* Counts the current frame (dist->total_frames, already advanced) for a
+ * protocol once, however often the protocol occurs in it (two 802.1Q tags
+ * are one VLAN frame). */
+static void count(struct distribution *dist, DWORD level, DWORD code, DWORD frame_length)
+{
+    struct protocol_counter *counter = counter_for(dist, level, code);
+    if (counter->last_frame_counted == dist->total_frames)
+        return;
+    counter->last_frame_counted = dist->total_frames;
+    counter->frames++;
+    counter->bytes += frame_length;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Classifying one frame                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The host has already walked the frame's headers: lpRecognizeDataTable says
+ * where each protocol it knows starts (ES_PROTOCOL_*), and only lists a
+ * header when its smallest size was captured.  The expert takes those
+ * offsets rather than parsing the link layer itself; it reads only the
+ * fields it counts by (the link's type field, the IP protocol number, the
+ * ports), each read checked against nBytesAvail, since a table entry says
+ * nothing of the bytes around it.
+ */
 struct byte_view {
     const BYTE *bytes;
     size_t length;
+};
+
+struct frame_context {
+    struct distribution *dist;
+    DWORD frame_length;
+    struct byte_view bytes;
+    const RECOGNIZEDATATABLE *recognized;   /* NULL: the host gave none */
 };
 
 static int read_u16(struct byte_view view, size_t offset, WORD *value)
@@ -264,10 +431,31 @@ static int read_u8(struct byte_view view, size_t offset, BYTE *value)
     return 1;
 }
 
-static int is_vlan_ethertype(WORD ethertype)
+static struct byte_view view_from(struct byte_view view, size_t offset)
 {
-    return ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
-           ethertype == ETHERTYPE_QINQ_LEGACY;
+    struct byte_view rest = {view.bytes + offset, view.length - offset};
+    return rest;
+}
+
+/* Where the first header of this protocol starts; 0 if the host did not
+ * recognise one (or put it past the captured bytes). */
+static int recognized_at(const struct frame_context *frame, WORD protocol, size_t *offset)
+{
+    if (frame->recognized == NULL)
+        return 0;
+    for (WORD index = 0; index < frame->recognized->nRecognizeDatas; index++) {
+        const RECOGNIZEDATA *entry = &frame->recognized->RecognizeData[index];
+        if (entry->ProtocolID == protocol && entry->nProtocolOffset < frame->bytes.length) {
+            *offset = entry->nProtocolOffset;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void count_here(const struct frame_context *frame, DWORD level, DWORD code)
+{
+    count(frame->dist, level, code, frame->frame_length);
 }
 
 static int find_service(WORD port)
@@ -300,178 +488,252 @@ static int classify_ports(struct byte_view transport)
     return service < 0 ? SERVICE_UNLISTED : service;
 }
 
-static struct byte_view view_from(struct byte_view view, size_t offset)
+/*
+ * The upper-layer protocol of an IPv6 packet whose transport header the host
+ * did not recognise (another protocol, a later fragment, a header cut
+ * short): the next header after the extension headers the host skips too.
+ * -1 if the chain runs past the captured bytes or is implausibly long.
+ */
+static int ipv6_upper_protocol(struct byte_view packet)
 {
-    struct byte_view rest = {view.bytes + offset, view.length - offset};
-    return rest;
-}
-
-/* Fills ip_protocol and, for an unfragmented (or first-fragment) TCP/UDP
- * segment, service. */
-static void parse_ipv4(struct byte_view packet, struct frame_protocols *found)
-{
-    BYTE version_and_length, protocol;
-    WORD fragment_field;
-    if (!read_u8(packet, 0, &version_and_length) || (version_and_length >> 4) != 4)
-        return;
-    size_t header_length = (size_t)(version_and_length & 0x0F) * 4;
-    if (header_length < 20)
-        return;
-    /* The protocol is known from the fixed 20 bytes even when the snapshot
-     * length cut the options off; the ports need the whole header. */
-    if (!read_u8(packet, 9, &protocol) || !read_u16(packet, 6, &fragment_field))
-        return;
-    found->ip_protocol = protocol;
-    /* Only the first fragment carries the transport header. */
-    if ((fragment_field & 0x1FFF) != 0 || header_length > packet.length)
-        return;
-    if (protocol == IPPROTO_NUMBER_TCP || protocol == IPPROTO_NUMBER_UDP)
-        found->service = classify_ports(view_from(packet, header_length));
-}
-
-static void parse_ipv6(struct byte_view packet, struct frame_protocols *found)
-{
-    BYTE version_and_class, next_header;
-    if (!read_u8(packet, 0, &version_and_class) || (version_and_class >> 4) != 6)
-        return;
-    if (packet.length < 40 || !read_u8(packet, 6, &next_header))
-        return;
+    BYTE next_header;
+    if (!read_u8(packet, 6, &next_header))
+        return -1;
     size_t offset = 40;
-    int first_fragment = 1;
-    /* Walk the extension headers to the upper-layer protocol, which is what
-     * the IP level reports for IPv6. */
     for (int hops = 0; hops < MAX_IPV6_EXTENSION_HEADERS; hops++) {
         BYTE following, length_units;
-        if (next_header == IPPROTO_NUMBER_IPV6_HOPOPTS ||
-            next_header == IPPROTO_NUMBER_IPV6_ROUTING ||
-            next_header == IPPROTO_NUMBER_IPV6_DSTOPTS) {
-            if (!read_u8(packet, offset, &following) || !read_u8(packet, offset + 1, &length_units))
-                return;
-            offset += ((size_t)length_units + 1) * 8;
-        } else if (next_header == IPPROTO_NUMBER_IPV6_FRAGMENT) {
-            WORD fragment_field;
-            if (!read_u8(packet, offset, &following) || !read_u16(packet, offset + 2, &fragment_field))
-                return;
-            first_fragment = (fragment_field & 0xFFF8) == 0;
+        if (next_header != IPPROTO_NUMBER_IPV6_HOPOPTS && next_header != IPPROTO_NUMBER_IPV6_ROUTING &&
+            next_header != IPPROTO_NUMBER_IPV6_DSTOPTS && next_header != IPPROTO_NUMBER_IPV6_FRAGMENT &&
+            next_header != IPPROTO_NUMBER_AH)
+            return next_header;
+        if (!read_u8(packet, offset, &following) || !read_u8(packet, offset + 1, &length_units))
+            return -1;
+        if (next_header == IPPROTO_NUMBER_IPV6_FRAGMENT)
             offset += 8;
-        } else {
-            found->ip_protocol = next_header;
-            if (first_fragment && offset <= packet.length &&
-                (next_header == IPPROTO_NUMBER_TCP || next_header == IPPROTO_NUMBER_UDP))
-                found->service = classify_ports(view_from(packet, offset));
-            return;
-        }
+        else if (next_header == IPPROTO_NUMBER_AH)
+            offset += ((size_t)length_units + 2) * 4;   /* AH counts 32-bit words, less 2 */
+        else
+            offset += ((size_t)length_units + 1) * 8;
         next_header = following;
     }
+    return -1;
 }
 
-static void parse_frame(struct byte_view frame, struct frame_protocols *found)
+/* The ip and port levels of a frame whose network header is IPv4 or IPv6
+ * (network_code): from the host's IP and transport offsets. */
+static void classify_ip(const struct frame_context *frame, DWORD network_code)
 {
-    found->ethertype_count = 0;
-    found->ip_protocol = -1;
-    found->service = -1;
+    size_t ip_offset;
+    BYTE first;
+    int is_ipv4 = network_code == ETHERTYPE_IPV4;
+    if (!recognized_at(frame, is_ipv4 ? ES_PROTOCOL_IPV4 : ES_PROTOCOL_IPV6, &ip_offset) ||
+        !read_u8(frame->bytes, ip_offset, &first))
+        return;   /* the IP header was cut short */
+    /* The host takes the link's word for the version; a header that says
+     * otherwise, or an IPv4 header length below 20, is not followed. */
+    if ((first >> 4) != (is_ipv4 ? 4 : 6) || (is_ipv4 && (first & 0x0F) < 5))
+        return;
 
-    WORD ethertype;
-    /* The type/length field is the last two bytes of the Ethernet header,
-     * after the destination and source MAC addresses. */
-    size_t offset = ETHERNET_HEADER_LENGTH - 2;
-    if (!read_u16(frame, offset, &ethertype)) {
-        found->ethertypes[found->ethertype_count++] = ETHERTYPE_CODE_TRUNCATED;
+    static const struct {
+        WORD recognized;
+        BYTE ip_protocol;
+    } transports[] = {
+        {ES_PROTOCOL_TCP, IPPROTO_NUMBER_TCP},
+        {ES_PROTOCOL_UDP, IPPROTO_NUMBER_UDP},
+        {ES_PROTOCOL_ICMP, IPPROTO_NUMBER_ICMP},
+        {ES_PROTOCOL_ICMPV6, IPPROTO_NUMBER_ICMPV6},
+    };
+    for (size_t index = 0; index < ARRAY_LENGTH(transports); index++) {
+        size_t transport_offset;
+        if (!recognized_at(frame, transports[index].recognized, &transport_offset) ||
+            transport_offset <= ip_offset)
+            continue;
+        count_here(frame, LEVEL_IP, transports[index].ip_protocol);
+        if (transports[index].ip_protocol == IPPROTO_NUMBER_TCP ||
+            transports[index].ip_protocol == IPPROTO_NUMBER_UDP) {
+            int service = classify_ports(view_from(frame->bytes, transport_offset));
+            if (service >= 0)
+                count_here(frame, LEVEL_PORT, (DWORD)service);
+        }
         return;
     }
-    offset += 2;
-    for (unsigned tags = 0; tags < MAX_VLAN_TAGS && is_vlan_ethertype(ethertype); tags++) {
-        WORD inner_type;
-        found->ethertypes[found->ethertype_count++] = ethertype;
-        /* A tag is 2 bytes of priority/VLAN id, then the inner type. */
-        if (!read_u16(frame, offset + 2, &inner_type))
-            return;
-        ethertype = inner_type;
-        offset += VLAN_TAG_LENGTH;
-    }
-    if (ethertype < MIN_ETHERTYPE) {
-        found->ethertypes[found->ethertype_count++] = ETHERTYPE_CODE_8023_LLC;
+
+    /* No transport header the host knows (or a later fragment, which has
+     * none): the protocol number still says what the packet carries. */
+    struct byte_view packet = view_from(frame->bytes, ip_offset);
+    int protocol = -1;
+    BYTE ipv4_protocol;
+    if (is_ipv4)
+        protocol = read_u8(packet, 9, &ipv4_protocol) ? ipv4_protocol : -1;
+    else
+        protocol = ipv6_upper_protocol(packet);
+    if (protocol >= 0)
+        count_here(frame, LEVEL_IP, (DWORD)protocol);
+}
+
+/* Counts what a link header's EtherType-valued field carries. */
+static void classify_ethertype(const struct frame_context *frame, WORD type)
+{
+    count_here(frame, LEVEL_NETWORK, type);
+    if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)
+        classify_ip(frame, type);
+}
+
+static void classify_ethernet(const struct frame_context *frame)
+{
+    size_t offset;
+    if (!recognized_at(frame, ES_PROTOCOL_ETHERNET, &offset)) {
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
         return;
     }
-    found->ethertypes[found->ethertype_count++] = ethertype;
-    if (ethertype == ETHERTYPE_IPV4)
-        parse_ipv4(view_from(frame, offset), found);
-    else if (ethertype == ETHERTYPE_IPV6)
-        parse_ipv6(view_from(frame, offset), found);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Counters                                                                 */
-/* ------------------------------------------------------------------------ */
-
-/*
- * Distinct protocols kept per run.  IP and port levels are bounded (256
- * protocol numbers, SERVICE_COUNT services); only EtherTypes are open-ended,
- * and a capture with hundreds of distinct ones is garbage or an attack.
- * Protocols beyond the table are counted in one overflow row per level.
- */
-#define MAX_PROTOCOLS 512
-
-struct protocol_counter {
-    DWORD level;
-    DWORD code;
-    uint64_t frames;
-    uint64_t bytes;
-    uint64_t last_frame_counted;   /* 1-based frame sequence; stops double counts */
-};
-
-struct distribution {
-    uint64_t total_frames;
-    uint64_t total_bytes;
-    uint64_t truncated_frames;     /* stored fewer bytes than were on the wire */
-    DWORD used;
-    struct protocol_counter overflow[LEVEL_COUNT];
-    struct protocol_counter counters[MAX_PROTOCOLS];
-};
-
-static struct protocol_counter *counter_for(struct distribution *dist, DWORD level, DWORD code)
-{
-    for (DWORD index = 0; index < dist->used; index++) {
-        if (dist->counters[index].level == level && dist->counters[index].code == code)
-            return &dist->counters[index];
+    /* Each VLAN entry starts at a tag's own type (0x8100, 0x88A8, 0x9100);
+     * the type after the last tag is what the frame carries. */
+    size_t type_offset = ETHERNET_TYPE_OFFSET;
+    for (WORD index = 0; frame->recognized != NULL && index < frame->recognized->nRecognizeDatas; index++) {
+        const RECOGNIZEDATA *entry = &frame->recognized->RecognizeData[index];
+        WORD tag_type;
+        if (entry->ProtocolID != ES_PROTOCOL_VLAN || !read_u16(frame->bytes, entry->nProtocolOffset, &tag_type))
+            continue;
+        count_here(frame, LEVEL_NETWORK, tag_type);
+        if (entry->nProtocolOffset + (size_t)VLAN_TAG_LENGTH > type_offset)
+            type_offset = entry->nProtocolOffset + (size_t)VLAN_TAG_LENGTH;
     }
-    if (dist->used == MAX_PROTOCOLS)
-        return &dist->overflow[level];
-    struct protocol_counter *fresh = &dist->counters[dist->used++];
-    fresh->level = level;
-    fresh->code = code;
-    return fresh;
+    WORD type;
+    if (!read_u16(frame->bytes, type_offset, &type))
+        return;   /* cut inside a tag */
+    if (type < MIN_ETHERTYPE)
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_8023_LLC);
+    else
+        classify_ethertype(frame, type);
 }
 
-/* Counts one frame for a protocol once, however often the protocol occurs
- * in it (two 802.1Q tags are one VLAN frame). */
-static void count(struct distribution *dist, DWORD level, DWORD code, DWORD frame_length)
+static void classify_linux_cooked(const struct frame_context *frame, size_t protocol_offset)
 {
-    struct protocol_counter *counter = counter_for(dist, level, code);
-    if (counter->last_frame_counted == dist->total_frames)
+    size_t offset;
+    WORD protocol;
+    if (!recognized_at(frame, ES_PROTOCOL_LINUX_SLL, &offset) ||
+        !read_u16(frame->bytes, offset + protocol_offset, &protocol)) {
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
         return;
-    counter->last_frame_counted = dist->total_frames;
-    counter->frames++;
-    counter->bytes += frame_length;
+    }
+    /* Below 0x0600 the field is one of Linux's own ETH_P_* numbers
+     * (802.2 LLC, CAN, netlink families, ...), not an EtherType. */
+    if (protocol < MIN_ETHERTYPE)
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_SLL_OTHER + protocol);
+    else
+        classify_ethertype(frame, protocol);
 }
 
-static void count_frame(struct distribution *dist, const FRAME *frame)
+static void classify_loopback(const struct frame_context *frame, int network_order)
 {
-    struct frame_protocols found;
-    struct byte_view bytes = {frame->MacFrame, frame->nBytesAvail};
-    parse_frame(bytes, &found);
+    size_t offset;
+    BYTE bytes[LOOPBACK_HEADER_LENGTH];
+    int readable = recognized_at(frame, ES_PROTOCOL_LOOPBACK, &offset);
+    for (size_t index = 0; readable && index < LOOPBACK_HEADER_LENGTH; index++)
+        readable = read_u8(frame->bytes, offset + index, &bytes[index]);
+    if (!readable) {
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+        return;
+    }
+    uint32_t family = network_order
+                          ? (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 | bytes[3]
+                          : (uint32_t)bytes[3] << 24 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[1] << 8 | bytes[0];
+    /* DLT_NULL is in the byte order of the machine that captured: families
+     * are small, so a value with only its high half set was written the
+     * other way round. */
+    if ((family & 0xFFFF) == 0 && family != 0)
+        family = family >> 24 | (family >> 8 & 0xFF00);
+    if (family == FAMILY_INET)
+        classify_ethertype(frame, ETHERTYPE_IPV4);
+    else if (family == FAMILY_INET6_LINUX || family == FAMILY_INET6_BSD || family == FAMILY_INET6_FREEBSD ||
+             family == FAMILY_INET6_DARWIN)
+        classify_ethertype(frame, ETHERTYPE_IPV6);
+    else if (family < NETWORK_CODE_RANGE - 1)
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_FAMILY + family);
+    else
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_FAMILY_INVALID);
+}
 
+/* Raw IP: the version nibble is the only type there is. */
+static void classify_raw_ip(const struct frame_context *frame)
+{
+    BYTE first;
+    if (!read_u8(frame->bytes, 0, &first))
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+    else if ((first >> 4) == 4)
+        classify_ethertype(frame, ETHERTYPE_IPV4);
+    else if ((first >> 4) == 6)
+        classify_ethertype(frame, ETHERTYPE_IPV6);
+    else
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_NOT_IP);
+}
+
+/* PPP: the host records no entry for the PPP header itself, so the expert
+ * reads it.  With HDLC-like framing (0xFF 0x03) the protocol follows. */
+static void classify_ppp(const struct frame_context *frame)
+{
+    BYTE address, control;
+    WORD protocol;
+    size_t protocol_offset = 0;
+    if (read_u8(frame->bytes, 0, &address) && read_u8(frame->bytes, 1, &control) &&
+        address == PPP_HDLC_ADDRESS && control == PPP_HDLC_CONTROL)
+        protocol_offset = 2;
+    if (!read_u16(frame->bytes, protocol_offset, &protocol))
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+    else if (protocol == PPP_PROTOCOL_IPV4)
+        classify_ethertype(frame, ETHERTYPE_IPV4);
+    else if (protocol == PPP_PROTOCOL_IPV6)
+        classify_ethertype(frame, ETHERTYPE_IPV6);
+    else
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_PPP + protocol);
+}
+
+static void count_frame(struct distribution *dist, DWORD link_type, const EXPERTFRAMEDESCRIPTOR *descriptor)
+{
+    const FRAME *raw = descriptor->pFrame;
     dist->total_frames++;
-    dist->total_bytes += frame->FrameLength;
-    if (frame->nBytesAvail < frame->FrameLength)
+    dist->total_bytes += raw->FrameLength;
+    if (raw->nBytesAvail < raw->FrameLength)
         dist->truncated_frames++;
 
-    for (unsigned index = 0; index < found.ethertype_count; index++)
-        count(dist, LEVEL_ETHERTYPE, found.ethertypes[index], frame->FrameLength);
-    if (found.ip_protocol >= 0)
-        count(dist, LEVEL_IP, (DWORD)found.ip_protocol, frame->FrameLength);
-    if (found.service >= 0)
-        count(dist, LEVEL_PORT, (DWORD)found.service, frame->FrameLength);
+    struct frame_context frame = {
+        .dist = dist,
+        .frame_length = raw->FrameLength,
+        .bytes = {raw->MacFrame, raw->nBytesAvail},
+        .recognized = descriptor->lpRecognizeDataTable,
+    };
+    count_here(&frame, LEVEL_LINK, link_type);
+    switch (link_type) {
+    case DLT_CODE_EN10MB:
+        classify_ethernet(&frame);
+        break;
+    case DLT_CODE_LINUX_SLL:
+        classify_linux_cooked(&frame, SLL_PROTOCOL_OFFSET);
+        break;
+    case DLT_CODE_LINUX_SLL2:
+        classify_linux_cooked(&frame, SLL2_PROTOCOL_OFFSET);
+        break;
+    case DLT_CODE_NULL:
+        classify_loopback(&frame, 0);
+        break;
+    case DLT_CODE_LOOP:
+        classify_loopback(&frame, 1);
+        break;
+    case DLT_CODE_RAW:
+    case DLT_CODE_RAW_OPENBSD:
+    case DLT_CODE_LINKTYPE_RAW:
+    case DLT_CODE_IPV4:
+    case DLT_CODE_IPV6:
+        classify_raw_ip(&frame);
+        break;
+    case DLT_CODE_PPP:
+        classify_ppp(&frame);
+        break;
+    default:
+        /* A link this expert does not know: counted at the link level only,
+         * rather than guessed at from bytes it cannot interpret. */
+        break;
+    }
 }
 
 /* Event order: by level, then most frames first, then by code, so that two
@@ -488,6 +750,11 @@ static int counter_precedes(const struct protocol_counter *left, const struct pr
 
 static void sort_counters(struct distribution *dist)
 {
+    /* Sorting moves the counters the indexes point at; nothing is
+     * counted after it, but stale indexes must not survive it either. */
+    memset(dist->recent, 0, sizeof(dist->recent));
+    memset(dist->ip_counter, 0, sizeof(dist->ip_counter));
+    memset(dist->port_counter, 0, sizeof(dist->port_counter));
     for (DWORD sorted = 1; sorted < dist->used; sorted++) {
         struct protocol_counter moving = dist->counters[sorted];
         DWORD slot = sorted;
@@ -517,10 +784,26 @@ static void describe_protocol(const struct protocol_counter *counter, int is_ove
         return;
     }
     switch (counter->level) {
-    case LEVEL_ETHERTYPE:
-        known = lookup_name(ethertype_names, ARRAY_LENGTH(ethertype_names), counter->code);
+    case LEVEL_LINK:
+        known = lookup_name(link_names, ARRAY_LENGTH(link_names), counter->code);
         if (known == NULL)
+            snprintf(name, name_size, "Link type %u (not parsed)", (unsigned)counter->code);
+        break;
+    case LEVEL_NETWORK:
+        known = lookup_name(network_names, ARRAY_LENGTH(network_names), counter->code);
+        if (known != NULL)
+            break;
+        if (counter->code < NETWORK_CODE_RANGE)
             snprintf(name, name_size, "EtherType 0x%04X", (unsigned)counter->code);
+        else if (counter->code - NETWORK_CODE_SLL_OTHER < NETWORK_CODE_RANGE)
+            snprintf(name, name_size, "Linux cooked protocol 0x%04X",
+                     (unsigned)(counter->code - NETWORK_CODE_SLL_OTHER));
+        else if (counter->code - NETWORK_CODE_FAMILY < NETWORK_CODE_RANGE)
+            snprintf(name, name_size, "Loopback family %u", (unsigned)(counter->code - NETWORK_CODE_FAMILY));
+        else if (counter->code - NETWORK_CODE_PPP < NETWORK_CODE_RANGE)
+            snprintf(name, name_size, "PPP protocol 0x%04X", (unsigned)(counter->code - NETWORK_CODE_PPP));
+        else
+            snprintf(name, name_size, "Network code 0x%X", (unsigned)counter->code);
         break;
     case LEVEL_IP:
         known = lookup_name(ip_protocol_names, ARRAY_LENGTH(ip_protocol_names), counter->code);
@@ -566,6 +849,7 @@ static char column_protocols[] = "Protocols";
 struct run_state {
     HEXPERTKEY key;
     HCAPTURE capture;
+    DWORD link_type;          /* the capture's DLT_*, or LINK_CODE_UNKNOWN */
     struct distribution *dist;
     NMEVENTDATA *event;
     int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
@@ -804,11 +1088,12 @@ static BOOL count_all_frames(struct run_state *run)
         previous = descriptor.FrameNumber;
 
         if (descriptor.pFrame != NULL) {
-            count_frame(run->dist, descriptor.pFrame);
+            count_frame(run->dist, run->link_type, &descriptor);
         } else {
-            /* No bytes to parse: still a frame of the capture. */
+            /* No bytes to parse: still a frame of the capture, of no
+             * known length, counted at the link level only. */
             run->dist->total_frames++;
-            count(run->dist, LEVEL_ETHERTYPE, ETHERTYPE_CODE_TRUNCATED, 0);
+            count(run->dist, LEVEL_LINK, run->link_type, 0);
         }
 
         if (total != 0) {
@@ -850,8 +1135,8 @@ BOOL WINAPI Register(PEXPERTENUMINFO pExpertInfo)
     snprintf(pExpertInfo->szName, sizeof(pExpertInfo->szName), "%s", expert_name);
     snprintf(pExpertInfo->szVendor, sizeof(pExpertInfo->szVendor), "expert-sandbox");
     snprintf(pExpertInfo->szDescription, sizeof(pExpertInfo->szDescription),
-             "Frames and bytes per protocol at the EtherType, IP protocol and "
-             "well-known TCP/UDP port levels, with percentages of the capture.");
+             "Frames and bytes per protocol at the link, network (EtherType), IP "
+             "protocol and well-known TCP/UDP port levels, with percentages of the capture.");
     pExpertInfo->Version = 0;
     pExpertInfo->Flags = 0;
     return TRUE;
@@ -867,6 +1152,9 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     (void)hWndParent;
 
     struct run_state run = {.key = hExpertKey, .capture = pExpertStartupInfo ? pExpertStartupInfo->hCapture : NULL};
+    /* (DWORD)-1 for a handle that is not the capture's, which is also
+     * LINK_CODE_UNKNOWN: then no frame is parsed beyond the link level. */
+    run.link_type = run.capture != NULL ? GetCaptureLinkType(run.capture) : LINK_CODE_UNKNOWN;
     if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 

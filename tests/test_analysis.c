@@ -1,6 +1,6 @@
 /*
  * test_analysis.c - the analysing sample experts (tcpretrans, topusers,
- * resptime) end to end: real broker processes, real workers, real captures,
+ * resptime, and protodist's figures) end to end: real broker processes, real workers, real captures,
  * and tshark as the reference where it is installed.
  *
  * Environment (tests/meson.build's test_env sets it):
@@ -15,8 +15,9 @@
  *   - synthetic captures written here, with every expected event spelled
  *     out (and cross-checked with tshark when it is there);
  *   - the sample capture and real captures against tshark's own analysis
- *     (`-Y tcp.analysis.retransmission`, `-z endpoints,...`, `http.time`);
- *   - every shared capture through all three experts: none may crash.
+ *     (`-Y tcp.analysis.retransmission`, `-z conv,tcp`, `-z endpoints,...`,
+ *     `-z io,phs`, `http.time`);
+ *   - every shared capture through all four experts: none may crash.
  * Without tshark the comparisons are skipped with a message on stderr.
  */
 #include <arpa/inet.h>
@@ -420,7 +421,8 @@ static void write_le32(FILE *file, uint32_t value)
 }
 
 /* A classic little-endian pcap, Ethernet, microsecond timestamps. */
-static void capture_open(struct capture_writer *writer, const char *path, uint32_t snaplen)
+static void capture_open_link(struct capture_writer *writer, const char *path, uint32_t snaplen,
+                              uint32_t link_type)
 {
     memset(writer, 0, sizeof(*writer));
     writer->file = fopen(path, "wb");
@@ -431,7 +433,12 @@ static void capture_open(struct capture_writer *writer, const char *path, uint32
     write_le32(writer->file, 0);                 /* time zone */
     write_le32(writer->file, 0);                 /* accuracy */
     write_le32(writer->file, snaplen);
-    write_le32(writer->file, 1);                 /* LINKTYPE_ETHERNET */
+    write_le32(writer->file, link_type);
+}
+
+static void capture_open(struct capture_writer *writer, const char *path, uint32_t snaplen)
+{
+    capture_open_link(writer, path, snaplen, 1);   /* LINKTYPE_ETHERNET */
 }
 
 /* Writes a frame `delay_us` after the previous one, cut to the snaplen;
@@ -758,6 +765,160 @@ START_TEST(test_tcpretrans_real_captures_match_tshark)
         const char *capture = shared_capture(real_tcp_captures[index]);
         if (capture != NULL)
             assert_retransmissions_match_tshark(tshark, capture);
+    }
+}
+END_TEST
+
+/* ---- tcpretrans's per-connection figures against tshark -z conv,tcp ---- */
+
+#define MAX_CONVERSATIONS 4096
+
+struct tcp_endpoint {
+    int family;              /* AF_INET or AF_INET6 */
+    uint8_t address[16];
+    unsigned port;
+};
+
+struct conversation {
+    struct tcp_endpoint a, b;
+    double frames;           /* tshark's Total Frames */
+    bool matched;
+};
+
+/* "192.0.2.1:80", "2001:db8::1:443" (tshark) or "[2001:db8::1]:443" (ours). */
+static bool parse_tcp_endpoint(const char *text, struct tcp_endpoint *endpoint)
+{
+    char address[64];
+    const char *port;
+    memset(endpoint, 0, sizeof(*endpoint));
+    if (text[0] == '[') {
+        const char *close = strstr(text, "]:");
+        if (close == NULL || (size_t)(close - text - 1) >= sizeof(address))
+            return false;
+        snprintf(address, sizeof(address), "%.*s", (int)(close - text - 1), text + 1);
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (colon == NULL || (size_t)(colon - text) >= sizeof(address))
+            return false;
+        snprintf(address, sizeof(address), "%.*s", (int)(colon - text), text);
+        port = colon + 1;
+    }
+    if (sscanf(port, "%u", &endpoint->port) != 1)
+        return false;
+    if (inet_pton(AF_INET, address, endpoint->address) == 1) {
+        endpoint->family = AF_INET;
+        return true;
+    }
+    endpoint->family = AF_INET6;
+    return inet_pton(AF_INET6, address, endpoint->address) == 1;
+}
+
+static bool same_endpoint(const struct tcp_endpoint *left, const struct tcp_endpoint *right)
+{
+    return left->family == right->family && left->port == right->port &&
+           memcmp(left->address, right->address, 16) == 0;
+}
+
+/* The rows of `tshark -z conv,tcp[,filter]`: one per TCP stream, so a
+ * connection whose ports were reused is a row of its own, as it is a
+ * connection of its own for the expert. */
+static size_t tshark_tcp_conversations(const char *tshark, const char *capture, const char *filter,
+                                       struct conversation *out)
+{
+    char statistic[160];
+    snprintf(statistic, sizeof(statistic), "conv,tcp%s%s", filter ? "," : "", filter ? filter : "");
+    char *text = tshark_output(tshark, "-n", "-q", "-r", capture, "-z", statistic, NULL);
+    static char *lines[MAX_CONVERSATIONS + 16];
+    size_t line_count = split_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+    size_t count = 0;
+    for (size_t index = 0; index < line_count; index++) {
+        /* A <-> B  frames bytes unit  frames bytes unit  frames bytes unit  start duration:
+         * sizes are printed with a unit ("4243 bytes", "10 kB"), frames are
+         * plain numbers. */
+        char a[80], arrow[8], b[80], unit[3][16];
+        double frames[3], bytes[3];
+        if (sscanf(lines[index], "%79s %7s %79s %lf %lf %15s %lf %lf %15s %lf %lf %15s", a, arrow, b, &frames[0],
+                   &bytes[0], unit[0], &frames[1], &bytes[1], unit[1], &frames[2], &bytes[2], unit[2]) != 12 ||
+            strcmp(arrow, "<->") != 0)
+            continue;
+        ck_assert(count < MAX_CONVERSATIONS);
+        ck_assert_msg(parse_tcp_endpoint(a, &out[count].a) && parse_tcp_endpoint(b, &out[count].b),
+                      "tshark conversation %s <-> %s", a, b);
+        out[count].frames = frames[2];
+        out[count].matched = false;
+        count++;
+    }
+    free(text);
+    return count;
+}
+
+/*
+ * What TCP Retransmit says of connections against tshark's conversation
+ * table.  The summary's "Connections" is the number of TCP conversations
+ * (streams) tshark finds.  Each per-connection event (EventIdent 2) names a
+ * conversation of tshark's table, and its "Segments" (segments with data,
+ * SYN or FIN, both directions) is that conversation's frame count when the
+ * table is made of just those segments (`-z conv,tcp,<filter>`).  tshark's
+ * bytes are frame bytes and ours payload bytes, so they are not compared
+ * (docs/experts/tcpretrans.md).
+ */
+static void assert_connections_match_tshark_conv(const char *tshark, const char *capture)
+{
+    static struct conversation all[MAX_CONVERSATIONS], segments[MAX_CONVERSATIONS];
+    size_t all_count = tshark_tcp_conversations(tshark, capture, NULL, all);
+    size_t segment_count = tshark_tcp_conversations(
+        tshark, capture, "tcp.len>0 || tcp.flags.syn==1 || tcp.flags.fin==1", segments);
+
+    struct broker_run run;
+    run_experts(&run, capture, "tcpretrans", NULL);
+    const struct hx_json *summary[2];
+    ck_assert_uint_eq(events_of(&run, "TCP Retransmit", 3, summary, 2), 1);
+    double connections = column_number(summary[0], "Connections", "uint32");
+    ck_assert_msg(connections == (double)all_count, "%s: we see %.0f TCP connections, tshark -z conv,tcp %zu",
+                  capture, connections, all_count);
+
+    static const struct hx_json *events[MAX_CONVERSATIONS];
+    size_t count = events_of(&run, "TCP Retransmit", 2, events, MAX_CONVERSATIONS);
+    for (size_t index = 0; index < count; index++) {
+        const char *connection = column_text(events[index], "Connection", "string");
+        double our_segments = column_number(events[index], "Segments", "uint32");
+        char left[80];
+        const char *arrow = strstr(connection, " -> ");
+        ck_assert_msg(arrow != NULL && (size_t)(arrow - connection) < sizeof(left), "connection %s", connection);
+        snprintf(left, sizeof(left), "%.*s", (int)(arrow - connection), connection);
+        struct tcp_endpoint one, other;
+        ck_assert_msg(parse_tcp_endpoint(left, &one) && parse_tcp_endpoint(arrow + 4, &other), "connection %s",
+                      connection);
+        /* Several rows may share the endpoints (ports reused): the first
+         * unmatched one with the same figure is this connection. */
+        bool found = false, endpoints_found = false;
+        for (size_t row = 0; row < segment_count && !found; row++) {
+            struct conversation *candidate = &segments[row];
+            if (!((same_endpoint(&candidate->a, &one) && same_endpoint(&candidate->b, &other)) ||
+                  (same_endpoint(&candidate->a, &other) && same_endpoint(&candidate->b, &one))))
+                continue;
+            endpoints_found = true;
+            if (!candidate->matched && candidate->frames == our_segments)
+                found = candidate->matched = true;
+        }
+        ck_assert_msg(endpoints_found, "%s: connection %s is not in tshark -z conv,tcp", capture, connection);
+        ck_assert_msg(found, "%s: connection %s: we count %.0f segments with data, SYN or FIN; tshark's "
+                             "conversation has another figure", capture, connection, our_segments);
+    }
+    broker_run_free(&run);
+}
+
+START_TEST(test_tcpretrans_connections_match_tshark_conv)
+{
+    const char *tshark = tshark_or_skip("the tcpretrans comparison with -z conv,tcp");
+    if (tshark == NULL)
+        return;
+    assert_connections_match_tshark_conv(tshark, required_env("ES_SAMPLE_PCAP"));
+    for (size_t index = 0; index < sizeof(real_tcp_captures) / sizeof(real_tcp_captures[0]); index++) {
+        const char *capture = shared_capture(real_tcp_captures[index]);
+        if (capture != NULL)
+            assert_connections_match_tshark_conv(tshark, capture);
     }
 }
 END_TEST
@@ -1107,6 +1268,356 @@ START_TEST(test_topusers_real_captures_match_tshark)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* protodist against tshark -z io,phs                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The protocols whose meaning is the same on both sides: our (level,
+ * protocol) and tshark's protocol hierarchy name.  Port-level services are
+ * not among them: tshark names applications by dissecting payloads and by
+ * heuristics, we by port numbers (docs/experts/protodist.md).
+ */
+static const struct {
+    const char *level, *protocol, *tshark;
+} comparable_protocols[] = {
+    {"link", "Ethernet", "eth"},         {"link", "Linux cooked", "sll"},
+    {"link", "Linux cooked v2", "sll"},  {"link", "BSD loopback", "null"},
+    {"link", "Raw IP", "raw"},           {"link", "PPP", "ppp"},
+    {"network", "802.1Q VLAN", "vlan"},  {"network", "802.1ad QinQ", "ieee8021ad"},
+    {"network", "ARP", "arp"},           {"network", "RARP", "arp"},
+    {"network", "IPv4", "ip"},
+    {"network", "IPv6", "ipv6"},         {"ip", "TCP", "tcp"},
+    {"ip", "UDP", "udp"},                {"ip", "ICMP", "icmp"},
+    {"ip", "ICMPv6", "icmpv6"},
+};
+
+#define COMPARABLE_COUNT (sizeof(comparable_protocols) / sizeof(comparable_protocols[0]))
+
+/* tshark's hierarchy nodes the expert looks through: link headers, VLAN
+ * tags and the (outermost) IP header. */
+static bool is_carrier(const char *name)
+{
+    static const char *const carriers[] = {"eth", "sll", "null", "raw", "ppp", "vlan", "ieee8021ad", "ip", "ipv6"};
+    for (size_t index = 0; index < sizeof(carriers) / sizeof(carriers[0]); index++) {
+        if (strcmp(name, carriers[index]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool is_ip_name(const char *name)
+{
+    return strcmp(name, "ip") == 0 || strcmp(name, "ipv6") == 0;
+}
+
+struct distribution_counts {
+    double frames[COMPARABLE_COUNT];
+    double bytes[COMPARABLE_COUNT];
+};
+
+static size_t comparable_by_tshark_name(const char *name)
+{
+    for (size_t index = 0; index < COMPARABLE_COUNT; index++) {
+        if (strcmp(comparable_protocols[index].tshark, name) == 0)
+            return index;
+    }
+    return COMPARABLE_COUNT;
+}
+
+static void add_tshark_count(struct distribution_counts *counts, const char *name, double frames, double bytes)
+{
+    size_t index = comparable_by_tshark_name(name);
+    if (index < COMPARABLE_COUNT) {
+        counts->frames[index] += frames;
+        counts->bytes[index] += bytes;
+    }
+}
+
+/*
+ * tshark's figures in the expert's terms.  `-z io,phs` counts a frame under
+ * every path of protocols it holds; the expert looks only at the outermost
+ * packet, so a node counts when all its ancestors are link, VLAN or IP nodes,
+ * at most one of them IP and that one its parent, and only at the node's
+ * topmost occurrence (two 802.1Q tags are one VLAN frame).  Reassembly is
+ * off, so a fragmented datagram's transport shows on its first fragment, as
+ * ours does; later fragments hold no transport header, but the expert counts
+ * them at the ip level by their protocol number, so tshark's later
+ * fragments are added by ip.proto / the fragment header's next header.
+ */
+static void tshark_distribution(const char *tshark, const char *capture, struct distribution_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *text = tshark_output(tshark, "-n", "-q", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+                               "-r", capture, "-z", "io,phs", NULL);
+    static char *lines[4096];
+    size_t line_count = split_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+    char path[32][48];
+    for (size_t index = 0; index < line_count; index++) {
+        const char *line = lines[index];
+        size_t indent = strspn(line, " ");
+        char name[48];
+        double frames, bytes;
+        if (sscanf(line + indent, "%47s frames:%lf bytes:%lf", name, &frames, &bytes) != 3)
+            continue;
+        size_t depth = indent / 2;
+        ck_assert_msg(depth < 32, "%s: protocol hierarchy deeper than 32", capture);
+        snprintf(path[depth], sizeof(path[depth]), "%s", name);
+        bool counted = true;
+        for (size_t above = 0; above < depth && counted; above++) {
+            counted = is_carrier(path[above]) && strcmp(path[above], name) != 0 &&
+                      (above + 1 == depth || !is_ip_name(path[above]));
+        }
+        if (counted && depth > 0 && is_ip_name(name) && is_ip_name(path[depth - 1]))
+            counted = false;   /* IP in IP: a tunnel, counted as its carrier */
+        if (counted)
+            add_tshark_count(out, name, frames, bytes);
+    }
+    free(text);
+
+    text = tshark_output(tshark, "-n", "-r", capture, "-Y", "ip.frag_offset > 0 || ipv6.fraghdr.offset > 0", "-T",
+                         "fields", "-E", "occurrence=f", "-e", "frame.len", "-e", "ip.proto", "-e",
+                         "ipv6.fraghdr.nxt", NULL);
+    line_count = split_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+    for (size_t index = 0; index < line_count; index++) {
+        double length;
+        unsigned protocol = 0;
+        char *tab = strchr(lines[index], '\t');
+        if (sscanf(lines[index], "%lf", &length) != 1 || tab == NULL)
+            continue;
+        if (sscanf(tab + 1, "%u", &protocol) != 1 && (tab = strchr(tab + 1, '\t')) != NULL)
+            sscanf(tab + 1, "%u", &protocol);
+        const char *known = protocol == 6 ? "tcp" : protocol == 17 ? "udp" : protocol == 1 ? "icmp"
+                          : protocol == 58 ? "icmpv6" : NULL;
+        /* Copied to a buffer as large as the hierarchy's names: gcc -O3
+         * otherwise warns that a short literal never equals a long one. */
+        char name[48];
+        if (known != NULL) {
+            snprintf(name, sizeof(name), "%s", known);
+            add_tshark_count(out, name, 1, length);
+        }
+    }
+    free(text);
+}
+
+static void our_distribution(const struct broker_run *run, struct distribution_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    static const struct hx_json *events[1024];
+    size_t count = events_of(run, "Protocol Distribution", 1, events, 1024);
+    for (size_t event = 0; event < count; event++) {
+        const char *level = column_text(events[event], "Level", "string");
+        const char *protocol = column_text(events[event], "Protocol", "string");
+        for (size_t index = 0; index < COMPARABLE_COUNT; index++) {
+            if (strcmp(level, comparable_protocols[index].level) == 0 &&
+                strcmp(protocol, comparable_protocols[index].protocol) == 0) {
+                out->frames[index] += column_number(events[event], "Frames", "uint32");
+                out->bytes[index] += column_number(events[event], "Bytes", "float64");
+            }
+        }
+    }
+}
+
+/*
+ * Where tshark's dissection legitimately differs, each case spelled out:
+ * the capture, the tshark protocol, our figures and tshark's.  Every other
+ * comparable protocol of these captures must still agree, and these must
+ * differ exactly so (docs/experts/protodist.md, "Compared with tshark").
+ */
+static const struct known_difference {
+    const char *capture, *tshark;
+    double our_frames, our_bytes, their_frames, their_bytes;
+} known_differences[] = {
+    /* DLT_IPV6 carrying an IPv4 packet: tshark believes the link type, the
+     * host and the expert the version nibble. */
+    {"LINKTYPE_IPV6_invalid.pcap", "ip", 1, 57, 0, 0},
+    {"LINKTYPE_IPV6_invalid.pcap", "ipv6", 0, 0, 1, 57},
+    {"LINKTYPE_IPV6_invalid.pcap", "udp", 1, 57, 0, 0},
+    /* IPv6 payload length 0 without a Jumbo Payload option (a BIG TCP
+     * packet captured before the option is added): tshark stops at the IPv6
+     * header, the host still finds the TCP header behind it. */
+    {"bigtcp-ipv6.pcap", "tcp", 1, 80054, 0, 0},
+    /* DLT_PPP_SERIAL (50), a link type the host does not parse: the frame is
+     * counted as "Link type 50 (not parsed)", never guessed at; tshark
+     * dissects it as PPP. */
+    {"ppp_ip_udp_dns.pcap", "ppp", 0, 0, 1, 62293},
+    /* test_protodist_synthetic_links: a 10-byte frame, shorter than the
+     * SLL2 header, is a frame of its capture's link type to the expert (the
+     * link level always counts every frame); tshark counts it only as
+     * malformed. */
+    {"sll2.pcap", "sll", 4, 198, 3, 188},
+};
+
+static void assert_distribution_matches_tshark(const char *tshark, const char *capture)
+{
+    struct distribution_counts ours, theirs;
+    struct broker_run run;
+    run_experts(&run, capture, "protodist", NULL);
+    our_distribution(&run, &ours);
+    broker_run_free(&run);
+    tshark_distribution(tshark, capture, &theirs);
+
+    const char *base = strrchr(capture, '/') ? strrchr(capture, '/') + 1 : capture;
+    for (size_t index = 0; index < COMPARABLE_COUNT; index++) {
+        const char *name = comparable_protocols[index].tshark;
+        /* Two of our names map to "sll": compare each tshark name once. */
+        if (comparable_by_tshark_name(name) != index)
+            continue;
+        double our_frames = ours.frames[index], our_bytes = ours.bytes[index];
+        for (size_t other = index + 1; other < COMPARABLE_COUNT; other++) {
+            if (strcmp(comparable_protocols[other].tshark, name) == 0) {
+                our_frames += ours.frames[other];
+                our_bytes += ours.bytes[other];
+            }
+        }
+        double want_frames = theirs.frames[index], want_bytes = theirs.bytes[index];
+        for (size_t known = 0; known < sizeof(known_differences) / sizeof(known_differences[0]); known++) {
+            const struct known_difference *difference = &known_differences[known];
+            if (strcmp(difference->capture, base) != 0 || strcmp(difference->tshark, name) != 0)
+                continue;
+            ck_assert_msg(want_frames == difference->their_frames && want_bytes == difference->their_bytes,
+                          "%s: %s: tshark now says %.0f frames, %.0f bytes; the known difference expects "
+                          "%.0f, %.0f",
+                          base, name, want_frames, want_bytes, difference->their_frames, difference->their_bytes);
+            want_frames = difference->our_frames;
+            want_bytes = difference->our_bytes;
+        }
+        ck_assert_msg(our_frames == want_frames && our_bytes == want_bytes,
+                      "%s: %s: we count %.0f frames, %.0f bytes; expected %.0f, %.0f (tshark -z io,phs: %.0f, %.0f)",
+                      base, name, our_frames, our_bytes, want_frames, want_bytes, theirs.frames[index],
+                      theirs.bytes[index]);
+    }
+}
+
+/* The figure of one (level, protocol) in protodist's events; 0 if absent. */
+static double distribution_frames(const struct broker_run *run, const char *level, const char *protocol,
+                                  size_t *events_seen)
+{
+    static const struct hx_json *events[1024];
+    size_t count = events_of(run, "Protocol Distribution", 1, events, 1024);
+    *events_seen = count;
+    for (size_t index = 0; index < count; index++) {
+        if (strcmp(column_text(events[index], "Level", "string"), level) == 0 &&
+            strcmp(column_text(events[index], "Protocol", "string"), protocol) == 0)
+            return column_number(events[index], "Frames", "uint32");
+    }
+    return 0;
+}
+
+/*
+ * Linux cooked v2 (LINKTYPE_LINUX_SLL2), which tcpdump's collection lacks,
+ * and a link type the host does not parse (LINKTYPE_USER0), written here
+ * with every expected count spelled out; the SLL2 capture is also compared
+ * with tshark.
+ */
+START_TEST(test_protodist_synthetic_links)
+{
+    const char *sll2_path = scratch_file("sll2.pcap");
+    struct capture_writer writer;
+    capture_open_link(&writer, sll2_path, 65535, 276);
+    struct host a = make_host(1), b = make_host(2);
+    uint8_t ethernet[256], frame[256];
+    struct packet_spec spec = {.from = &a, .to = &b, .protocol = 6, .source_port = 40000, .destination_port = 443,
+                               .seq = 1, .ack = 1, .flags = TCP_ACK, .window = 100, .payload = 10};
+    /* An SLL2 header: protocol, reserved, interface index, ARPHRD_ETHER,
+     * packet type, address length 6, the address padded to 8. */
+    uint8_t header[20] = {0x08, 0x00, 0, 0, 0, 0, 0, 2, 0x00, 0x01, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0};
+    size_t length = build_packet(ethernet, sizeof(ethernet), &spec);
+    memcpy(frame, header, 20);
+    memcpy(frame + 20, ethernet + 14, length - 14);
+    capture_frame(&writer, 1000, frame, length - 14 + 20);            /* IPv4 TCP 443 */
+    spec.ipv6 = true;
+    spec.protocol = 17;
+    spec.source_port = 5000;
+    spec.destination_port = 53;
+    length = build_packet(ethernet, sizeof(ethernet), &spec);
+    put_u16(frame, 0x86DD);
+    memcpy(frame + 20, ethernet + 14, length - 14);
+    capture_frame(&writer, 1000, frame, length - 14 + 20);            /* IPv6 UDP 53 */
+    put_u16(frame, 0x0004);                                           /* ETH_P_802_2: LLC */
+    memset(frame + 20, 0x42, 20);
+    capture_frame(&writer, 1000, frame, 40);
+    capture_frame(&writer, 1000, frame, 10);                          /* cut inside the header */
+    capture_close(&writer);
+
+    struct broker_run run;
+    run_experts(&run, sll2_path, "protodist", NULL);
+    static const struct {
+        const char *level, *protocol;
+        double frames;
+    } expected[] = {
+        {"link", "Linux cooked v2", 4}, {"network", "IPv4", 1}, {"network", "IPv6", 1},
+        {"network", "Linux cooked protocol 0x0004", 1}, {"network", "Truncated link header", 1},
+        {"ip", "TCP", 1}, {"ip", "UDP", 1}, {"port", "HTTPS", 1}, {"port", "DNS", 1},
+    };
+    size_t events_seen = 0;
+    for (size_t index = 0; index < sizeof(expected) / sizeof(expected[0]); index++) {
+        double frames = distribution_frames(&run, expected[index].level, expected[index].protocol, &events_seen);
+        ck_assert_msg(frames == expected[index].frames, "SLL2: %s %s: %.0f frames, expected %.0f",
+                      expected[index].level, expected[index].protocol, frames, expected[index].frames);
+    }
+    ck_assert_uint_eq(events_seen, sizeof(expected) / sizeof(expected[0]));
+    broker_run_free(&run);
+
+    const char *tshark = tshark_or_skip("the protodist comparison on a Linux cooked v2 capture");
+    if (tshark != NULL)
+        assert_distribution_matches_tshark(tshark, sll2_path);
+
+    /* LINKTYPE_USER0 (147) holding what would parse as Ethernet/IPv4: the
+     * frames count under their link type and nowhere else. */
+    const char *user_path = scratch_file("user0.pcap");
+    capture_open_link(&writer, user_path, 65535, 147);
+    spec.ipv6 = false;
+    length = build_packet(ethernet, sizeof(ethernet), &spec);
+    for (int index = 0; index < 3; index++)
+        capture_frame(&writer, 1000, ethernet, length);
+    capture_close(&writer);
+    run_experts(&run, user_path, "protodist", NULL);
+    ck_assert_int_eq((int)distribution_frames(&run, "link", "Link type 147 (not parsed)", &events_seen), 3);
+    ck_assert_uint_eq(events_seen, 1);
+    broker_run_free(&run);
+}
+END_TEST
+
+START_TEST(test_protodist_sample_matches_tshark)
+{
+    const char *tshark = tshark_or_skip("the protodist comparison on the sample capture");
+    if (tshark != NULL)
+        assert_distribution_matches_tshark(tshark, required_env("ES_SAMPLE_PCAP"));
+}
+END_TEST
+
+/*
+ * Real captures of every link type the host parses and tcpdump's
+ * collection has: Ethernet (with 802.1Q and 802.1ad tags, IPv6 routing and
+ * hop-by-hop headers, IP fragments, ARP), Linux cooked (SLL; the collection
+ * has no SLL2), BSD loopback, raw IP (LINKTYPE_RAW, LINKTYPE_IPV4 and
+ * LINKTYPE_IPV6, one "IPv4" capture holding IPv6); and the named differences
+ * above.
+ */
+static const char *const distribution_captures[] = {
+    "kday4.pcap", "ssh.pcap", "802.1ad_QinQ.pcap", "arista_ether.pcap", "MSTP_Intra-Region_BPDUs.pcap",
+    "ipv6-routing-header.pcap", "ipv6-srh-ext-header.pcap", "bigtcp-ipv6-hbh.pcap", "afs.pcap",
+    "babel.pcap", "mptcp-v1.pcap", "resp_3_malicious.pcap", "forces2.pcap",
+    "ikev2four.pcap", "quic_handshake.pcap", "icmpv6-RFC2894-RR.pcap", "dns-badcookie.pcap",
+    "babel_rtt.pcap", "LINKTYPE_RAW_ipv6.pcap", "LINKTYPE_IPV4.pcap", "LINKTYPE_IPV6.pcap",
+    "LINKTYPE_IPV4_invalid.pcap", "ipv6_mobility_1.pcap",
+    "LINKTYPE_IPV6_invalid.pcap", "bigtcp-ipv6.pcap", "ppp_ip_udp_dns.pcap",
+};
+
+START_TEST(test_protodist_real_captures_match_tshark)
+{
+    const char *tshark = tshark_or_skip("the protodist comparison on real captures");
+    if (tshark == NULL)
+        return;
+    for (size_t index = 0; index < sizeof(distribution_captures) / sizeof(distribution_captures[0]); index++) {
+        const char *capture = shared_capture(distribution_captures[index]);
+        if (capture != NULL)
+            assert_distribution_matches_tshark(tshark, capture);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* resptime                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -1322,7 +1833,7 @@ START_TEST(test_malformed_frames)
     capture_close(&writer);
 
     struct broker_run run;
-    run_experts(&run, path, "tcpretrans", "topusers", "resptime", NULL);
+    run_experts(&run, path, "tcpretrans", "topusers", "resptime", "protodist", NULL);
     /* Each expert finishes with its summaries.  (The cut-off copies that
      * still hold a whole TCP header are whole segments to TCP analysis,
      * tshark's too, so repeats among them may be reported: that is not
@@ -1331,6 +1842,7 @@ START_TEST(test_malformed_frames)
     ck_assert_uint_eq(events_of(&run, "TCP Retransmit", 3, events, 512), 1);
     ck_assert_uint_eq(events_of(&run, "Top Users", 13, events, 512), 3);
     ck_assert_uint_eq(events_of(&run, "Average Server Response Time", 2, events, 512), 1);
+    ck_assert_uint_eq(events_of(&run, "Protocol Distribution", 2, events, 512), 1);
     broker_run_free(&run);
 }
 END_TEST
@@ -1341,7 +1853,7 @@ static int compare_names(const void *left, const void *right)
 }
 
 /*
- * Every capture of the collection through the three experts, one broker run
+ * Every capture of the collection through the four experts, one broker run
  * per capture with -j 2, one run at a time (the machine is shared): each
  * expert must end "done", or the broker must refuse the capture (exit 3:
  * not a capture, truncated, empty).  This is the parser's fuzz test.
@@ -1366,7 +1878,7 @@ START_TEST(test_all_captures_no_crash)
     qsort(names, count, sizeof(names[0]), compare_names);
 
     const char *tcpretrans = expert_path("tcpretrans"), *topusers = expert_path("topusers"),
-               *resptime = expert_path("resptime");
+               *resptime = expert_path("resptime"), *protodist = expert_path("protodist");
     size_t analysed = 0, refused = 0;
     for (size_t index = 0; index < count; index++) {
         char *capture = hx_path_join(directory, names[index]);
@@ -1376,7 +1888,7 @@ START_TEST(test_all_captures_no_crash)
             continue;
         }
         const char *argv[] = {required_env("ES_BROKER"), "run", "-q", "-j", "2", "-r", capture,
-                              "-e", tcpretrans, "-e", topusers, "-e", resptime, NULL};
+                              "-e", tcpretrans, "-e", topusers, "-e", resptime, "-e", protodist, NULL};
         struct hx_result result;
         char status[96];
         ck_assert_msg(hx_run(argv, &result) == 0, "cannot run the broker: %s", strerror(errno));
@@ -1389,8 +1901,8 @@ START_TEST(test_all_captures_no_crash)
             struct hx_jsonl doc;
             ck_assert_msg(hx_jsonl_parse(result.out, result.out_len, &doc) == 0, "%s: bad JSON Lines",
                           names[index]);
-            ck_assert_uint_eq(hx_jsonl_count_type(&doc, "outcome"), 3);
-            for (size_t expert = 0; expert < 3; expert++) {
+            ck_assert_uint_eq(hx_jsonl_count_type(&doc, "outcome"), 4);
+            for (size_t expert = 0; expert < 4; expert++) {
                 const char *outcome = hx_json_get_string(hx_jsonl_nth(&doc, "outcome", expert), "outcome");
                 ck_assert_msg(outcome != NULL && strcmp(outcome, "done") == 0, "%s: an expert ended %s: %s",
                               names[index], outcome ? outcome : "?",
@@ -1421,6 +1933,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(retransmissions, test_tcpretrans_synthetic);
     tcase_add_test(retransmissions, test_tcpretrans_sample_matches_tshark);
     tcase_add_test(retransmissions, test_tcpretrans_real_captures_match_tshark);
+    tcase_add_test(retransmissions, test_tcpretrans_connections_match_tshark_conv);
     tcase_add_test(retransmissions, test_tcpretrans_lossy_transfer_matches_tshark);
     suite_add_tcase(suite, retransmissions);
 
@@ -1431,6 +1944,14 @@ static Suite *analysis_suite(void)
     tcase_add_test(users, test_topusers_sample_matches_tshark);
     tcase_add_test(users, test_topusers_real_captures_match_tshark);
     suite_add_tcase(suite, users);
+
+    TCase *distribution = tcase_create("protodist");
+    tcase_add_checked_fixture(distribution, scratch_setup, scratch_teardown);
+    tcase_set_timeout(distribution, 300);
+    tcase_add_test(distribution, test_protodist_synthetic_links);
+    tcase_add_test(distribution, test_protodist_sample_matches_tshark);
+    tcase_add_test(distribution, test_protodist_real_captures_match_tshark);
+    suite_add_tcase(suite, distribution);
 
     TCase *response = tcase_create("resptime");
     tcase_add_checked_fixture(response, scratch_setup, scratch_teardown);
