@@ -105,7 +105,7 @@ static bool buf_reserve(struct es_buf *b, size_t extra)
     return true;
 }
 
-static void buf_append(struct es_buf *b, const void *data, size_t n)
+static void buf_append_slow(struct es_buf *b, const void *data, size_t n)
 {
     const char *from = data;
     if (b->drain) {
@@ -127,14 +127,30 @@ static void buf_append(struct es_buf *b, const void *data, size_t n)
     b->len += n;
 }
 
-static void buf_puts(struct es_buf *b, const char *s)
+/* The common case inline: room in a growable buffer.  With a constant
+ * length (a literal through buf_puts) the copy becomes a few moves. */
+static inline void buf_append(struct es_buf *b, const void *data, size_t n)
+{
+    if (__builtin_expect(n != 0 && n <= b->cap - b->len && !b->drain && !b->failed, 1)) {
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+        return;
+    }
+    buf_append_slow(b, data, n);
+}
+
+static inline void buf_puts(struct es_buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));
 }
 
-static void buf_putc(struct es_buf *b, char c)
+static inline void buf_putc(struct es_buf *b, char c)
 {
-    buf_append(b, &c, 1);
+    if (__builtin_expect(b->len < b->cap && !b->drain && !b->failed, 1)) {
+        b->data[b->len++] = c;
+        return;
+    }
+    buf_append_slow(b, &c, 1);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -171,17 +187,30 @@ static void buf_printf(struct es_buf *b, const char *fmt, ...)
  * what the printf conversion it replaces would ("%" PRIu64, "%0*" PRIu64,
  * "%02x").
  */
-static void buf_u64_padded(struct es_buf *b, uint64_t v, int width)
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
+/* Two digits per division: most numbers of an event are below 100. */
+static inline void buf_u64_padded(struct es_buf *b, uint64_t v, int width)
 {
     char text[24];
-    int at = (int)sizeof text;
-    do {
-        text[--at] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while ((int)sizeof text - at < width)
-        text[--at] = '0';
-    buf_append(b, text + at, sizeof text - (size_t)at);
+    char *end = text + sizeof text, *p = end;
+    while (v >= 100) {
+        unsigned pair = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * pair, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    while (end - p < width)
+        *--p = '0';
+    buf_append(b, p, (size_t)(end - p));
 }
 
 static void buf_u64(struct es_buf *b, uint64_t v)
@@ -304,9 +333,28 @@ static bool needs_escape(uint32_t cp)
 static const char replacement_char[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 /* Printable ASCII other than '"' and '\\': copied as it is. */
-static bool plain_ascii(uint8_t c)
+static const bool plain_ascii_table[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static inline bool plain_ascii(uint8_t c)
 {
-    return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+    return plain_ascii_table[c];
 }
 
 static void buf_json_string(struct es_buf *b, const uint8_t *bytes, size_t len)
@@ -515,6 +563,12 @@ struct es_output {
     struct es_buf line;      /* reused for every record: no allocation per event */
     struct es_buf batch;     /* events of a batch (es_output_begin_batch), whole records */
     unsigned batching;       /* nesting depth of begin_batch */
+    /* The start of the last expert's event records, up to "seq": the same
+     * for all its events, so its name and file are escaped once. */
+    struct es_buf prefix;
+    size_t prefix_index;
+    char *prefix_name, *prefix_path;   /* copies: NULL for a NULL name */
+    bool prefix_valid;
     uint64_t *last_seq;      /* by expert index: seq of its last event */
     size_t last_seq_len;
     bool text;               /* events for people instead of JSON Lines */
@@ -537,6 +591,9 @@ void es_output_free(struct es_output *out)
         return;
     buf_release(&out->line);
     buf_release(&out->batch);
+    buf_release(&out->prefix);
+    free(out->prefix_name);
+    free(out->prefix_path);
     free(out->last_seq);
     free(out);
 }
@@ -1042,16 +1099,56 @@ void es_output_set_text(struct es_output *out, bool text)
         out->text = text;
 }
 
-static void build_event_json(struct es_buf *b, const struct es_expert_ref *who, uint64_t seq,
-                             const Es__Event *ev)
+static bool same_text(const char *a, const char *b)
 {
-    buf_puts(b, "{\"type\":\"event\",\"expert\":");
-    buf_json_cstring(b, who->name);
-    buf_puts(b, ",\"expert_file\":");
-    buf_json_cstring(b, who->path);
-    buf_puts(b, ",\"expert_index\":");
-    buf_u64(b, who->index);
-    buf_puts(b, ",\"seq\":");
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static char *copy_or_null(const char *s, bool *failed)
+{
+    if (!s)
+        return NULL;
+    char *copy = strdup(s);
+    if (!copy)
+        *failed = true;
+    return copy;
+}
+
+/* Appends the record's start, from the cache when the expert is the one
+ * of the last event (compared by content: a name may be freed and another
+ * allocated at the same address). */
+static void put_event_prefix(struct es_output *out, struct es_buf *b, const struct es_expert_ref *who)
+{
+    if (!out->prefix_valid || out->prefix_index != who->index || !same_text(out->prefix_name, who->name) ||
+        !same_text(out->prefix_path, who->path)) {
+        struct es_buf *p = &out->prefix;
+        buf_reset(p);
+        buf_puts(p, "{\"type\":\"event\",\"expert\":");
+        buf_json_cstring(p, who->name);
+        buf_puts(p, ",\"expert_file\":");
+        buf_json_cstring(p, who->path);
+        buf_puts(p, ",\"expert_index\":");
+        buf_u64(p, who->index);
+        buf_puts(p, ",\"seq\":");
+        free(out->prefix_name);
+        free(out->prefix_path);
+        bool failed = p->failed;
+        out->prefix_name = copy_or_null(who->name, &failed);
+        out->prefix_path = copy_or_null(who->path, &failed);
+        out->prefix_index = who->index;
+        out->prefix_valid = !failed;
+        if (failed) {
+            b->failed = true;   /* the record cannot be built: the caller reports ENOMEM */
+            return;
+        }
+    }
+    buf_append(b, out->prefix.data, out->prefix.len);
+}
+
+static void build_event_json(struct es_output *out, struct es_buf *b, const struct es_expert_ref *who,
+                             uint64_t seq, const Es__Event *ev)
+{
+    put_event_prefix(out, b, who);
     buf_u64(b, seq);
     buf_puts(b, ",\"severity\":\"");
     if (ev->severity < ARRAY_LEN(severity_names)) {
@@ -1164,7 +1261,7 @@ int es_output_event(struct es_output *out, const struct es_expert_ref *who, cons
         if (out->text)
             build_event_text(b, who, seq, ev);
         else
-            build_event_json(b, who, seq, ev);
+            build_event_json(out, b, who, seq, ev);
         return write_record(out->json, b);
     }
     /* In a batch the record is appended whole or not at all. */
@@ -1173,7 +1270,7 @@ int es_output_event(struct es_output *out, const struct es_expert_ref *who, cons
     if (out->text)
         build_event_text(b, who, seq, ev);
     else
-        build_event_json(b, who, seq, ev);
+        build_event_json(out, b, who, seq, ev);
     if (b->failed) {
         b->len = start;
         b->failed = false;
