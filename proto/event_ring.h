@@ -67,6 +67,9 @@ struct es_event_ring_header {
 };
 
 _Static_assert(sizeof(struct es_event_ring_header) <= ES_EVENT_RING_HEADER, "ring header fits its page");
+/* tests/experts/hostile/ring_layout.h spells these out, as an attacker would. */
+_Static_assert(__builtin_offsetof(struct es_event_ring_header, head) == 64, "head on its own line");
+_Static_assert(__builtin_offsetof(struct es_event_ring_header, tail) == 128, "tail on its own line");
 
 /* How a column's value travels. */
 enum es_ring_value {

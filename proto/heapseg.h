@@ -51,5 +51,7 @@ struct es_heap_control {
 };
 
 _Static_assert(sizeof(struct es_heap_control) <= ES_HEAP_CONTROL_SIZE, "control block fits its page");
+/* tests/experts/hostile/ring_layout.h spells this out, as an attacker would. */
+_Static_assert(__builtin_offsetof(struct es_heap_control, event_ring_offset) == 104, "ring offset word");
 
 #endif
