@@ -605,7 +605,10 @@ static void check_ring_garbage(const struct es_outcome *o, const struct hostile_
 static void check_ring_write_then_crash(const struct es_outcome *o, const struct hostile_run *run)
 {
     check_ring_violation(o, run, "text past the end of its record");
-    ck_assert_int_eq(o->signal, SIGSEGV);
+    /* The broker may be draining while the record is published: then it
+     * condemns (SIGKILL) the worker before the fault; else it finds the
+     * record after the SIGSEGV.  Either way, the same outcome. */
+    ck_assert_msg(o->signal == SIGSEGV || o->signal == SIGKILL, "ended by signal %d", o->signal);
 }
 
 static void check_ring_full(const struct es_outcome *o, const struct hostile_run *run)

@@ -2,7 +2,8 @@
  * ring_write_then_crash - three valid events, then a record whose texts
  * run past its own end (a plausible size, a lying length inside), then
  * SIGSEGV.  The broker drains a dead worker's ring before it decides the
- * outcome, so it finds the lie after the crash.
+ * outcome, so it finds the lie after the crash (or, if it happened to be
+ * draining at that moment, just before, and kills the worker itself).
  * Expected: protocol_error ("text past the end of its record"), the three
  * events before it delivered.
  */
