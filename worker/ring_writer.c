@@ -48,13 +48,14 @@ bool es_event_ring_attach(void *area, int control_fd)
     return true;
 }
 
-/* Sends the wake datagram if the broker said it sleeps.  The flag is
- * cleared by whoever wakes it, so one datagram goes out per sleep. */
-static bool wake_broker(void)
+/* Sends the wake datagram if the broker said it sleeps (or, with `always`,
+ * in any case).  The flag is cleared by whoever wakes it, so one datagram
+ * goes out per sleep. */
+static bool wake_broker(bool always)
 {
-    if (!atomic_load_explicit(SHARED(broker_sleeping), memory_order_relaxed))
-        return true;
-    if (!atomic_exchange_explicit(SHARED(broker_sleeping), 0, memory_order_seq_cst))
+    bool sleeping = atomic_load_explicit(SHARED(broker_sleeping), memory_order_relaxed) &&
+                    atomic_exchange_explicit(SHARED(broker_sleeping), 0, memory_order_seq_cst);
+    if (!sleeping && !always)
         return true;
     Es__EventsPending pending = ES__EVENTS_PENDING__INIT;
     Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
@@ -74,10 +75,13 @@ static uint32_t *tail_word(void)
 }
 
 /* Waits until `size` bytes are free.  The broker wakes the futex after it
- * published a new tail; the timeout only covers a wake lost to a race we
- * did not think of, and lets a broker that went away be noticed. */
+ * published a new tail.  After a timeout the broker is sent a wake whether
+ * it said it sleeps or not: that covers a wake lost to a race we did not
+ * think of, and a broker that went away is noticed (EPIPE) even when no
+ * PR_SET_PDEATHSIG was put in place. */
 static bool wait_for_room(uint64_t size)
 {
+    bool timed_out = false;
     for (;;) {
         uint64_t tail = atomic_load_explicit(SHARED(tail), memory_order_acquire);
         if (ES_EVENT_RING_CAPACITY - (r.head - tail) >= size)
@@ -87,10 +91,11 @@ static bool wait_for_room(uint64_t size)
         tail = atomic_load_explicit(SHARED(tail), memory_order_acquire);
         if (ES_EVENT_RING_CAPACITY - (r.head - tail) >= size)
             return true;
-        if (!wake_broker())
+        if (!wake_broker(timed_out))
             return false;
         struct timespec timeout = {0, 50 * 1000 * 1000};
-        syscall(SYS_futex, tail_word(), FUTEX_WAIT, (uint32_t)tail, &timeout, NULL, 0);
+        timed_out = syscall(SYS_futex, tail_word(), FUTEX_WAIT, (uint32_t)tail, &timeout, NULL, 0) != 0 &&
+                    errno == ETIMEDOUT;
     }
 }
 
@@ -129,7 +134,7 @@ bool es_event_ring_commit(void)
     /* Pairs with the broker's fence between setting broker_sleeping and
      * reading head again. */
     atomic_thread_fence(memory_order_seq_cst);
-    bool ok = wake_broker();
+    bool ok = wake_broker(false);
     pthread_mutex_unlock(&ring_lock);
     return ok;
 }
