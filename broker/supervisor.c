@@ -320,8 +320,10 @@ static void on_event(struct supervisor *s, struct worker *w, const Es__Event *ev
 static void drain_ring(struct supervisor *s, struct worker *w)
 {
     w->ring_pending = false;
-    if (!w->ring.hdr || w->protocol_error[0] || w->setup_error[0])
+    if (!w->heap.ring || w->protocol_error[0] || w->setup_error[0])
         return;
+    if (w->ring.hdr != w->heap.ring)
+        es_ring_reader_init(&w->ring, w->heap.ring);   /* the first look at this worker's ring */
     char why[256];
     uint64_t head;
     if (es_ring_reader_head(&w->ring, &head, why, sizeof why) != 0)
@@ -973,7 +975,6 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         not_run(w, "cannot create the heap segment", errno);
         goto fail;
     }
-    es_ring_reader_init(&w->ring, w->heap.ring);
     if (ES_FAULT(ES_FAULT_SOCKETPAIR, EMFILE) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
         ES_FAULT(ES_FAULT_PIPE, EMFILE) || pipe2(out, O_CLOEXEC) != 0) {
         not_run(w, "cannot create the worker's channels", errno);
