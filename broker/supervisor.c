@@ -842,11 +842,15 @@ static void end_worker(struct supervisor *s, struct worker *w)
      * first empty read instead of waiting for end of file. */
     while (!read_control(s, w, MESSAGES_PER_WAKEUP))
         ;
-    /* Then its ring: a dead worker's ring no longer changes, so this ends
-     * after one pass over what is left. */
-    do
+    /* Then its ring: a dead worker's ring no longer changes, so one pass
+     * over what is left ends it.  The bound is for a descendant that
+     * outlived it (only possible with layers switched off) and keeps
+     * writing: the broker does not wait for that. */
+    for (int pass = 0; pass < 16; pass++) {
         drain_ring(s, w);
-    while (w->ring_pending);
+        if (!w->ring_pending)
+            break;
+    }
     read_output(s, w, 1 << 20);
 
     classify(s, w);
