@@ -17,15 +17,20 @@
 #include "faults.h"
 #include "wire.h"
 
-int es_heapseg_create(struct es_heapseg *seg, uint64_t size)
+int es_heapseg_create(struct es_heapseg *seg, uint64_t quota)
 {
     seg->fd = -1;
     seg->control = NULL;
-    seg->size = size;
-    if (size < ES_HEAP_MIN_SIZE || size > (uint64_t)INT64_MAX) {
+    seg->ring = NULL;
+    if (quota < ES_HEAP_MIN_SIZE || quota > (uint64_t)INT64_MAX / 2) {
         errno = EINVAL;
         return -1;
     }
+    /* The ring goes after the quota, on a page boundary so that the broker
+     * can map it on its own. */
+    uint64_t ring_offset = (quota + ES_HEAP_CONTROL_SIZE - 1) / ES_HEAP_CONTROL_SIZE * ES_HEAP_CONTROL_SIZE;
+    uint64_t size = ring_offset + ES_EVENT_RING_AREA;
+    seg->size = size;
     int fd = ES_FAULT(ES_FAULT_MEMFD, EMFILE) ? -1 : memfd_create("expert-heap", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
         return -1;
@@ -36,10 +41,24 @@ int es_heapseg_create(struct es_heapseg *seg, uint64_t size)
                  : mmap(NULL, ES_HEAP_CONTROL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (page == MAP_FAILED)
         goto fail;
+    void *ring = mmap(NULL, ES_EVENT_RING_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)ring_offset);
+    if (ring == MAP_FAILED) {
+        int saved = errno;
+        munmap(page, ES_HEAP_CONTROL_SIZE);
+        errno = saved;
+        goto fail;
+    }
     seg->fd = fd;
     seg->control = page;
     seg->control->magic = ES_HEAP_MAGIC;
     seg->control->version = ES_PROTOCOL_VERSION;
+    seg->control->arena_end = quota;
+    seg->control->event_ring_offset = ring_offset;
+    seg->ring = ring;
+    seg->ring->magic = ES_EVENT_RING_MAGIC;
+    seg->ring->capacity = ES_EVENT_RING_CAPACITY;
+    /* The broker starts asleep: the first event wakes it. */
+    seg->ring->broker_sleeping = 1;
     return 0;
 fail:;
     int saved = errno;
@@ -71,8 +90,11 @@ void es_heapseg_destroy(struct es_heapseg *seg)
 {
     if (seg->control)
         munmap(seg->control, ES_HEAP_CONTROL_SIZE);
+    if (seg->ring)
+        munmap(seg->ring, ES_EVENT_RING_AREA);
     if (seg->fd >= 0)
         close(seg->fd);
     seg->control = NULL;
+    seg->ring = NULL;
     seg->fd = -1;
 }

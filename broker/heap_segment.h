@@ -7,16 +7,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_ring.h"
 #include "heapseg.h"
 
 struct es_heapseg {
     int fd;                            /* sealed memfd, handed to the worker */
-    uint64_t size;
+    uint64_t size;                     /* the whole segment, ring included */
     struct es_heap_control *control;   /* the broker maps only this page */
+    struct es_event_ring_header *ring; /* ... and the event ring (ES_EVENT_RING_AREA) */
 };
 
-/* Creates a memfd of `size` bytes, sealed against shrinking, growing and
- * further sealing before any worker exists, and maps its control page.
+/* Creates a memfd for a quota of `quota` bytes (control page and arena),
+ * plus the event ring on the next page boundary, sealed against shrinking,
+ * growing and further sealing before any worker exists, and maps its
+ * control page and its ring.
  * Returns 0, or -1 with errno set and seg left closed. */
 int es_heapseg_create(struct es_heapseg *seg, uint64_t size);
 

@@ -75,6 +75,7 @@ static int check_message(const Es__WorkerMessage *m, char *why, size_t whylen)
                           whylen);
     case ES__WORKER_MESSAGE__BODY_LOADED:
     case ES__WORKER_MESSAGE__BODY_FINISHED:
+    case ES__WORKER_MESSAGE__BODY_EVENTS_PENDING:
         return 0;
     case ES__WORKER_MESSAGE__BODY_COMPILE_FILTER:
         return check_text(1, &m->compile_filter->expression, ES_MAX_FILTER_TEXT, "filter expression", why,

@@ -105,7 +105,7 @@ static bool buf_reserve(struct es_buf *b, size_t extra)
     return true;
 }
 
-static void buf_append(struct es_buf *b, const void *data, size_t n)
+static void buf_append_slow(struct es_buf *b, const void *data, size_t n)
 {
     const char *from = data;
     if (b->drain) {
@@ -127,14 +127,30 @@ static void buf_append(struct es_buf *b, const void *data, size_t n)
     b->len += n;
 }
 
-static void buf_puts(struct es_buf *b, const char *s)
+/* The common case inline: room in a growable buffer.  With a constant
+ * length (a literal through buf_puts) the copy becomes a few moves. */
+static inline void buf_append(struct es_buf *b, const void *data, size_t n)
+{
+    if (__builtin_expect(n != 0 && n <= b->cap - b->len && !b->drain && !b->failed, 1)) {
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+        return;
+    }
+    buf_append_slow(b, data, n);
+}
+
+static inline void buf_puts(struct es_buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));
 }
 
-static void buf_putc(struct es_buf *b, char c)
+static inline void buf_putc(struct es_buf *b, char c)
 {
-    buf_append(b, &c, 1);
+    if (__builtin_expect(b->len < b->cap && !b->drain && !b->failed, 1)) {
+        b->data[b->len++] = c;
+        return;
+    }
+    buf_append_slow(b, &c, 1);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -163,6 +179,61 @@ static void buf_printf(struct es_buf *b, const char *fmt, ...)
     va_end(ap);
     buf_append(b, big, (size_t)n);
     free(big);
+}
+
+/*
+ * Numbers without printf: events are written by the million, and
+ * vsnprintf's format parsing was most of their cost.  Each writes exactly
+ * what the printf conversion it replaces would ("%" PRIu64, "%0*" PRIu64,
+ * "%02x").
+ */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
+/* Two digits per division: most numbers of an event are below 100. */
+static inline void buf_u64_padded(struct es_buf *b, uint64_t v, int width)
+{
+    char text[24];
+    char *end = text + sizeof text, *p = end;
+    while (v >= 100) {
+        unsigned pair = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * pair, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    while (end - p < width)
+        *--p = '0';
+    buf_append(b, p, (size_t)(end - p));
+}
+
+static void buf_u64(struct es_buf *b, uint64_t v)
+{
+    buf_u64_padded(b, v, 1);
+}
+
+static void buf_i64(struct es_buf *b, int64_t v)
+{
+    if (v < 0) {
+        buf_putc(b, '-');
+        buf_u64(b, 0 - (uint64_t)v);
+    } else {
+        buf_u64(b, (uint64_t)v);
+    }
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static void buf_hex2(struct es_buf *b, unsigned byte)
+{
+    char text[2] = {hex_digits[byte >> 4 & 0xF], hex_digits[byte & 0xF]};
+    buf_append(b, text, 2);
 }
 
 /*
@@ -261,11 +332,45 @@ static bool needs_escape(uint32_t cp)
 
 static const char replacement_char[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
+/* Printable ASCII other than '"' and '\\': copied as it is. */
+static const bool plain_ascii_table[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static inline bool plain_ascii(uint8_t c)
+{
+    return plain_ascii_table[c];
+}
+
 static void buf_json_string(struct es_buf *b, const uint8_t *bytes, size_t len)
 {
     buf_putc(b, '"');
     size_t i = 0;
     while (i < len && !b->failed) {
+        /* The common case, a run of plain ASCII, in one copy. */
+        size_t run = i;
+        while (run < len && plain_ascii(bytes[run]))
+            run++;
+        if (run > i) {
+            buf_append(b, bytes + i, run - i);
+            i = run;
+            continue;
+        }
         uint32_t cp;
         size_t n = utf8_decode(bytes + i, len - i, &cp);
         if (n == 0) {
@@ -282,9 +387,12 @@ static void buf_json_string(struct es_buf *b, const uint8_t *bytes, size_t len)
         case '\b': buf_puts(b, "\\b"); break;
         case '\f': buf_puts(b, "\\f"); break;
         default:
-            if (needs_escape(cp))
-                buf_printf(b, "\\u%04" PRIx32, cp);
-            else
+            if (needs_escape(cp)) {
+                /* Every code point needs_escape accepts is below U+10000. */
+                buf_puts(b, "\\u");
+                buf_hex2(b, cp >> 8 & 0xFF);
+                buf_hex2(b, cp & 0xFF);
+            } else
                 buf_append(b, bytes + i, n);
             break;
         }
@@ -453,10 +561,20 @@ static void buf_json_bool(struct es_buf *b, bool value)
 struct es_output {
     FILE *json;
     struct es_buf line;      /* reused for every record: no allocation per event */
+    struct es_buf batch;     /* events of a batch (es_output_begin_batch), whole records */
+    unsigned batching;       /* nesting depth of begin_batch */
+    /* The start of the last expert's event records, up to "seq": the same
+     * for all its events, so its name and file are escaped once. */
+    struct es_buf prefix;
+    size_t prefix_index;
+    char *prefix_name, *prefix_path;   /* copies: NULL for a NULL name */
+    bool prefix_valid;
     uint64_t *last_seq;      /* by expert index: seq of its last event */
     size_t last_seq_len;
     bool text;               /* events for people instead of JSON Lines */
 };
+
+static int flush_batch(struct es_output *out);
 
 struct es_output *es_output_new(FILE *json)
 {
@@ -472,6 +590,10 @@ void es_output_free(struct es_output *out)
     if (!out)
         return;
     buf_release(&out->line);
+    buf_release(&out->batch);
+    buf_release(&out->prefix);
+    free(out->prefix_name);
+    free(out->prefix_path);
     free(out->last_seq);
     free(out);
 }
@@ -505,6 +627,8 @@ int es_output_run(struct es_output *out, const struct es_run_info *run)
         return 0;   /* people get the summary table instead */
     if (!out || !out->json)
         return 0;
+    if (flush_batch(out) != 0)
+        return -1;
     struct es_buf *b = &out->line;
     buf_reset(b);
     buf_printf(b, "{\"type\":\"run\",\"schema\":%d,\"capture\":", ES_OUTPUT_SCHEMA);
@@ -704,7 +828,7 @@ static bool buf_column_value(struct es_buf *b, const Es__Column *col)
     case NMCOLUMNTYPE_UINT32: {
         if (!col->has_unsigned_value)
             return false;
-        buf_printf(b, "%" PRIu64, low_bits(col->unsigned_value, integer_bits(col->type)));
+        buf_u64(b, low_bits(col->unsigned_value, integer_bits(col->type)));
         return true;
     }
     case NMCOLUMNTYPE_SINT8:
@@ -712,7 +836,7 @@ static bool buf_column_value(struct es_buf *b, const Es__Column *col)
     case NMCOLUMNTYPE_SINT32: {
         if (!col->has_signed_value)
             return false;
-        buf_printf(b, "%" PRId64, low_bits_signed(col->signed_value, integer_bits(col->type)));
+        buf_i64(b, low_bits_signed(col->signed_value, integer_bits(col->type)));
         return true;
     }
     case NMCOLUMNTYPE_FLOAT64:
@@ -727,7 +851,7 @@ static bool buf_column_value(struct es_buf *b, const Es__Column *col)
         if (frame == 0)
             buf_puts(b, "null");
         else
-            buf_printf(b, "%" PRIu64, frame);
+            buf_u64(b, frame);
         return true;
     }
     case NMCOLUMNTYPE_YESNO:
@@ -748,8 +872,13 @@ static bool buf_column_value(struct es_buf *b, const Es__Column *col)
     case NMCOLUMNTYPE_MACADDR:
         if (!col->has_bytes_value || bytes->len != MAC_ADDRESS_SIZE)
             return false;
-        buf_printf(b, "\"%02x:%02x:%02x:%02x:%02x:%02x\"", bytes->data[0], bytes->data[1],
-                   bytes->data[2], bytes->data[3], bytes->data[4], bytes->data[5]);
+        buf_putc(b, '"');
+        for (size_t i = 0; i < MAC_ADDRESS_SIZE; i++) {
+            if (i > 0)
+                buf_putc(b, ':');
+            buf_hex2(b, bytes->data[i]);
+        }
+        buf_putc(b, '"');
         return true;
     case NMCOLUMNTYPE_IPXADDR:
         if (!col->has_bytes_value || bytes->len != sizeof(IPX_ADDR))
@@ -759,7 +888,7 @@ static bool buf_column_value(struct es_buf *b, const Es__Column *col)
         for (size_t i = 0; i < sizeof(IPX_ADDR); i++) {
             if (i == 4)
                 buf_putc(b, '.');
-            buf_printf(b, "%02x", bytes->data[i]);
+            buf_hex2(b, bytes->data[i]);
         }
         buf_putc(b, '"');
         return true;
@@ -769,8 +898,13 @@ static bool buf_column_value(struct es_buf *b, const Es__Column *col)
         /* The DWORD holds the address as the frame stores it, so on the
          * little-endian ABI we re-create the first octet is the low byte. */
         uint64_t addr = low_bits(col->unsigned_value, 32);
-        buf_printf(b, "\"%u.%u.%u.%u\"", (unsigned)(addr & 0xFF), (unsigned)(addr >> 8 & 0xFF),
-                   (unsigned)(addr >> 16 & 0xFF), (unsigned)(addr >> 24 & 0xFF));
+        buf_putc(b, '"');
+        for (unsigned shift = 0; shift < 32; shift += 8) {
+            if (shift > 0)
+                buf_putc(b, '.');
+            buf_u64(b, addr >> shift & 0xFF);
+        }
+        buf_putc(b, '"');
         return true;
     }
     case NMCOLUMNTYPE_VARTIME:
@@ -792,10 +926,15 @@ static void buf_column(struct es_buf *b, const Es__Column *col)
     buf_puts(b, "{\"name\":");
     buf_json_string(b, col->name.data, col->name.len);
     bool known = col->type < ARRAY_LEN(column_type_names);
-    if (known)
-        buf_printf(b, ",\"type\":\"%s\",\"value\":", column_type_names[col->type]);
-    else
-        buf_printf(b, ",\"type\":\"type_%" PRIu32 "\",\"value\":null}", col->type);
+    if (known) {
+        buf_puts(b, ",\"type\":\"");
+        buf_puts(b, column_type_names[col->type]);
+        buf_puts(b, "\",\"value\":");
+    } else {
+        buf_puts(b, ",\"type\":\"type_");
+        buf_u64(b, col->type);
+        buf_puts(b, "\",\"value\":null}");
+    }
     if (!known)
         return;
     /* The value may be written before we learn it is invalid (a VARTIME out
@@ -811,6 +950,27 @@ static void buf_column(struct es_buf *b, const Es__Column *col)
     }
 }
 
+/* "%04u-%02u-%02u" and "%02u:%02u:%02u.%03u" of a SYSTEMTIME. */
+static void buf_date(struct es_buf *b, const Es__SystemTime *t)
+{
+    buf_u64_padded(b, t->year, 4);
+    buf_putc(b, '-');
+    buf_u64_padded(b, t->month, 2);
+    buf_putc(b, '-');
+    buf_u64_padded(b, t->day, 2);
+}
+
+static void buf_time(struct es_buf *b, const Es__SystemTime *t)
+{
+    buf_u64_padded(b, t->hour, 2);
+    buf_putc(b, ':');
+    buf_u64_padded(b, t->minute, 2);
+    buf_putc(b, ':');
+    buf_u64_padded(b, t->second, 2);
+    buf_putc(b, '.');
+    buf_u64_padded(b, t->milliseconds, 3);
+}
+
 static void buf_system_time(struct es_buf *b, const Es__SystemTime *t)
 {
     if (!t) {
@@ -820,9 +980,11 @@ static void buf_system_time(struct es_buf *b, const Es__SystemTime *t)
     /* Printed as given: the reference calls it "relative to the beginning of
      * the capture" and experts usually leave it zero, so any normalising
      * would invent a meaning it does not have. */
-    buf_printf(b, "\"%04" PRIu32 "-%02" PRIu32 "-%02" PRIu32 " %02" PRIu32 ":%02" PRIu32
-                  ":%02" PRIu32 ".%03" PRIu32 "\"",
-               t->year, t->month, t->day, t->hour, t->minute, t->second, t->milliseconds);
+    buf_putc(b, '"');
+    buf_date(b, t);
+    buf_putc(b, ' ');
+    buf_time(b, t);
+    buf_putc(b, '"');
 }
 
 /* A column's value for a person: as in JSON, without the quotes; strings
@@ -858,18 +1020,23 @@ static void buf_text_field_or_dash(struct es_buf *b, bool present, const Protobu
 
 /* The Event Viewer's view of an event, one block per event; the columns
  * the expert asked to hide (NMEVENTFLAG_DO_NOT_DISPLAY_*) are not shown. */
-static int write_event_text(struct es_output *out, const struct es_expert_ref *who, uint64_t seq,
-                            const Es__Event *ev)
+static void build_event_text(struct es_buf *b, const struct es_expert_ref *who, uint64_t seq,
+                             const Es__Event *ev)
 {
-    struct es_buf *b = &out->line;
-    buf_reset(b);
-    buf_printf(b, "[%zu.%" PRIu64 "] ", who->index, seq);
+    buf_putc(b, '[');
+    buf_u64(b, who->index);
+    buf_putc(b, '.');
+    buf_u64(b, seq);
+    buf_puts(b, "] ");
     buf_text_cstring(b, who->name ? who->name : who->path);
     if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_SEVERITY)) {
-        if (ev->severity < ARRAY_LEN(severity_names))
-            buf_printf(b, " %s", severity_names[ev->severity]);
-        else
-            buf_printf(b, " severity_%" PRIu32, ev->severity);
+        if (ev->severity < ARRAY_LEN(severity_names)) {
+            buf_putc(b, ' ');
+            buf_puts(b, severity_names[ev->severity]);
+        } else {
+            buf_puts(b, " severity_");
+            buf_u64(b, ev->severity);
+        }
     }
     if (!(ev->flags & NMEVENTFLAG_DO_NOT_DISPLAY_EVENT_NAME)) {
         buf_puts(b, ": ");
@@ -896,12 +1063,13 @@ static int write_event_text(struct es_output *out, const struct es_expert_ref *w
     if (ev->time && (show_date || show_time)) {
         const Es__SystemTime *t = ev->time;
         buf_puts(b, any ? "  at: " : "    at: ");
-        if (show_date)
-            buf_printf(b, "%04" PRIu32 "-%02" PRIu32 "-%02" PRIu32 "%s", t->year, t->month, t->day,
-                       show_time ? " " : "");
+        if (show_date) {
+            buf_date(b, t);
+            if (show_time)
+                buf_putc(b, ' ');
+        }
         if (show_time)
-            buf_printf(b, "%02" PRIu32 ":%02" PRIu32 ":%02" PRIu32 ".%03" PRIu32, t->hour, t->minute,
-                       t->second, t->milliseconds);
+            buf_time(b, t);
         any = true;
     }
     if (any)
@@ -923,7 +1091,6 @@ static int write_event_text(struct es_output *out, const struct es_expert_ref *w
     }
     if (ev->truncated)
         buf_puts(b, "    (cut to fit: a text or the column list was too long)\n");
-    return write_record(out->json, b);
 }
 
 void es_output_set_text(struct es_output *out, bool text)
@@ -932,30 +1099,69 @@ void es_output_set_text(struct es_output *out, bool text)
         out->text = text;
 }
 
-int es_output_event(struct es_output *out, const struct es_expert_ref *who, const Es__Event *ev)
+static bool same_text(const char *a, const char *b)
 {
-    if (!out || !out->json)
-        return 0;
-    uint64_t seq = next_seq(out, who->index);
-    if (seq == 0) {
-        errno = ENOMEM;
-        return -1;
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static char *copy_or_null(const char *s, bool *failed)
+{
+    if (!s)
+        return NULL;
+    char *copy = strdup(s);
+    if (!copy)
+        *failed = true;
+    return copy;
+}
+
+/* Appends the record's start, from the cache when the expert is the one
+ * of the last event (compared by content: a name may be freed and another
+ * allocated at the same address). */
+static void put_event_prefix(struct es_output *out, struct es_buf *b, const struct es_expert_ref *who)
+{
+    if (!out->prefix_valid || out->prefix_index != who->index || !same_text(out->prefix_name, who->name) ||
+        !same_text(out->prefix_path, who->path)) {
+        struct es_buf *p = &out->prefix;
+        buf_reset(p);
+        buf_puts(p, "{\"type\":\"event\",\"expert\":");
+        buf_json_cstring(p, who->name);
+        buf_puts(p, ",\"expert_file\":");
+        buf_json_cstring(p, who->path);
+        buf_puts(p, ",\"expert_index\":");
+        buf_u64(p, who->index);
+        buf_puts(p, ",\"seq\":");
+        free(out->prefix_name);
+        free(out->prefix_path);
+        bool failed = p->failed;
+        out->prefix_name = copy_or_null(who->name, &failed);
+        out->prefix_path = copy_or_null(who->path, &failed);
+        out->prefix_index = who->index;
+        out->prefix_valid = !failed;
+        if (failed) {
+            b->failed = true;   /* the record cannot be built: the caller reports ENOMEM */
+            return;
+        }
     }
-    if (out->text)
-        return write_event_text(out, who, seq, ev);
-    struct es_buf *b = &out->line;
-    buf_reset(b);
-    buf_puts(b, "{\"type\":\"event\",\"expert\":");
-    buf_json_cstring(b, who->name);
-    buf_puts(b, ",\"expert_file\":");
-    buf_json_cstring(b, who->path);
-    buf_printf(b, ",\"expert_index\":%zu,\"seq\":%" PRIu64 ",\"severity\":", who->index, seq);
-    if (ev->severity < ARRAY_LEN(severity_names))
-        buf_printf(b, "\"%s\"", severity_names[ev->severity]);
-    else
-        buf_printf(b, "\"severity_%" PRIu32 "\"", ev->severity);
-    buf_printf(b, ",\"severity_code\":%" PRIu32 ",\"event_ident\":%" PRIu32 ",\"event_name\":",
-               ev->severity, ev->ident);
+    buf_append(b, out->prefix.data, out->prefix.len);
+}
+
+static void build_event_json(struct es_output *out, struct es_buf *b, const struct es_expert_ref *who,
+                             uint64_t seq, const Es__Event *ev)
+{
+    put_event_prefix(out, b, who);
+    buf_u64(b, seq);
+    buf_puts(b, ",\"severity\":\"");
+    if (ev->severity < ARRAY_LEN(severity_names)) {
+        buf_puts(b, severity_names[ev->severity]);
+    } else {
+        buf_puts(b, "severity_");
+        buf_u64(b, ev->severity);
+    }
+    buf_puts(b, "\",\"severity_code\":");
+    buf_u64(b, ev->severity);
+    buf_puts(b, ",\"event_ident\":");
+    buf_u64(b, ev->ident);
+    buf_puts(b, ",\"event_name\":");
     buf_json_bytes_or_null(b, ev->has_event_name, &ev->event_name);
     buf_puts(b, ",\"source\":");
     buf_json_bytes_or_null(b, ev->has_source_name, &ev->source_name);
@@ -966,11 +1172,15 @@ int es_output_event(struct es_output *out, const struct es_expert_ref *who, cons
     buf_puts(b, ",\"justification\":");
     buf_json_bytes_or_null(b, ev->has_justification, &ev->justification);
 
-    buf_printf(b, ",\"flags\":%" PRIu32 ",\"hidden\":[", ev->flags);
+    buf_puts(b, ",\"flags\":");
+    buf_u64(b, ev->flags);
+    buf_puts(b, ",\"hidden\":[");
     bool first = true;
     for (size_t i = 0; i < ARRAY_LEN(hidden_columns); i++) {
         if (ev->flags & hidden_columns[i].flag) {
-            buf_printf(b, "%s\"%s\"", first ? "" : ",", hidden_columns[i].column);
+            buf_puts(b, first ? "\"" : ",\"");
+            buf_puts(b, hidden_columns[i].column);
+            buf_putc(b, '"');
             first = false;
         }
     }
@@ -996,13 +1206,78 @@ int es_output_event(struct es_output *out, const struct es_expert_ref *who, cons
         uint64_t frame = frame_number_1based(col->unsigned_value);
         if (frame == 0)
             continue;
-        buf_printf(b, "%s%" PRIu64, first ? "" : ",", frame);
+        if (!first)
+            buf_putc(b, ',');
+        buf_u64(b, frame);
         first = false;
     }
-    buf_printf(b, "],\"frames_read\":%" PRIu32 ",\"truncated\":", ev->frames_read);
+    buf_puts(b, "],\"frames_read\":");
+    buf_u64(b, ev->frames_read);
+    buf_puts(b, ",\"truncated\":");
     buf_json_bool(b, ev->truncated);
     buf_puts(b, "}\n");
-    return write_record(out->json, b);
+}
+
+/* A batch is flushed early once it holds this much, so that its buffer
+ * stays small and a consumer sees records at a steady pace. */
+#define BATCH_FLUSH_BYTES (256 * 1024)
+
+static int flush_batch(struct es_output *out)
+{
+    if (out->batch.len == 0)
+        return 0;
+    int rc = write_record(out->json, &out->batch);
+    buf_reset(&out->batch);
+    return rc;
+}
+
+void es_output_begin_batch(struct es_output *out)
+{
+    if (out)
+        out->batching++;
+}
+
+int es_output_end_batch(struct es_output *out)
+{
+    if (!out || out->batching == 0)
+        return 0;
+    if (--out->batching > 0 || !out->json)
+        return 0;
+    return flush_batch(out);
+}
+
+int es_output_event(struct es_output *out, const struct es_expert_ref *who, const Es__Event *ev)
+{
+    if (!out || !out->json)
+        return 0;
+    uint64_t seq = next_seq(out, who->index);
+    if (seq == 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (!out->batching) {
+        struct es_buf *b = &out->line;
+        buf_reset(b);
+        if (out->text)
+            build_event_text(b, who, seq, ev);
+        else
+            build_event_json(out, b, who, seq, ev);
+        return write_record(out->json, b);
+    }
+    /* In a batch the record is appended whole or not at all. */
+    struct es_buf *b = &out->batch;
+    size_t start = b->len;
+    if (out->text)
+        build_event_text(b, who, seq, ev);
+    else
+        build_event_json(out, b, who, seq, ev);
+    if (b->failed) {
+        b->len = start;
+        b->failed = false;
+        errno = ENOMEM;
+        return -1;
+    }
+    return b->len >= BATCH_FLUSH_BYTES ? flush_batch(out) : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1074,6 +1349,8 @@ int es_output_outcome(struct es_output *out, const struct es_outcome *o)
         return 0;
     if (!out || !out->json)
         return 0;
+    if (flush_batch(out) != 0)
+        return -1;
     struct es_buf *b = &out->line;
     buf_reset(b);
     buf_puts(b, "{\"type\":\"outcome\",\"expert\":");

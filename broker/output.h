@@ -2,7 +2,9 @@
  * output.h - results as JSON Lines (docs/output.md) and as a table for people.
  *
  * Every record is written whole and flushed at once, so a run that is
- * interrupted keeps everything reported before.  Text from experts is
+ * interrupted keeps everything reported before; events written inside a
+ * batch are flushed together when the batch ends (one write per batch
+ * instead of one per event), still as whole records.  Text from experts is
  * untrusted bytes: it is escaped, and invalid UTF-8 is replaced, never passed
  * through.
  */
@@ -47,6 +49,13 @@ void es_output_set_text(struct es_output *out, bool text);
 /* Each returns 0, or -1 with errno set when writing failed. */
 int es_output_run(struct es_output *out, const struct es_run_info *run);
 int es_output_event(struct es_output *out, const struct es_expert_ref *who, const Es__Event *ev);
+
+/* Between these, es_output_event appends whole records to a buffer that
+ * es_output_end_batch writes and flushes at once (and that is flushed early
+ * when it grows past 256 KiB).  Batches nest; the outermost end flushes.
+ * es_output_end_batch returns 0, or -1 with errno set when writing failed. */
+void es_output_begin_batch(struct es_output *out);
+int es_output_end_batch(struct es_output *out);
 int es_output_outcome(struct es_output *out, const struct es_outcome *o);
 
 /* Human summary: one row per expert (outcome, events, frames, detail). */

@@ -8,8 +8,15 @@
  * Anything else, or anything oversized or undecodable, is a protocol error;
  * a system call outside the sandbox's table is a violation: either way the
  * worker is killed at once.  When the pidfd says the worker has ended, its
- * socket and pipe are drained of what is already queued (nothing it
- * submitted is lost), and only then is the outcome decided and written.
+ * socket, event ring and pipe are drained of what is already there (nothing
+ * it submitted is lost), and only then is the outcome decided and written.
+ *
+ * Events come through the event ring in the heap segment
+ * (proto/event_ring.h, broker/ring_reader.c), not the socket.  The ring is
+ * drained before every datagram is handled, so an event submitted before a
+ * Status or Finished is written before it is handled; a worker whose ring
+ * still holds records after a drain is drained again on the next turn of
+ * the loop, without waiting for a wake.
  */
 #include "supervisor.h"
 
@@ -32,6 +39,7 @@
 #include "filter_compile.h"
 #include "heap_segment.h"
 #include "message.h"
+#include "ring_reader.h"
 #include "notify.h"
 #include "worker_spawn.h"
 #include "wire.h"
@@ -92,6 +100,8 @@ struct worker {
     bool result;
     unsigned filters_compiled;
     struct timespec start_time;
+    struct es_ring_reader ring;  /* its event ring */
+    bool ring_pending;           /* records were left in it: drain on the next turn */
 };
 
 /* ExpertCompileFilter costs the broker a libpcap compile each time: an
@@ -111,6 +121,7 @@ struct supervisor {
     int interrupted;             /* the signal, once one came */
     bool no_pid_namespace;       /* the kernel refused one: stop asking */
     struct es_decoder *decoder;
+    struct es_ring_scratch *ring_scratch;
     uint8_t buffer[ES_MAX_MESSAGE + 1];
 };
 
@@ -298,6 +309,52 @@ static void on_event(struct supervisor *s, struct worker *w, const Es__Event *ev
         note_output_failure(s);
 }
 
+/*
+ * Reads the worker's event ring up to the head it shows now (at most one
+ * ring's worth, so a flooding worker cannot hold the loop), writes the
+ * events as one batch, gives the space back, and tells the worker the
+ * broker is going to sleep, unless more came in meanwhile.  A ring that
+ * breaks a rule, or an event outside Run, condemns the worker; the events
+ * before it are kept.
+ */
+static void drain_ring(struct supervisor *s, struct worker *w)
+{
+    w->ring_pending = false;
+    if (!w->heap.ring || w->protocol_error[0] || w->setup_error[0])
+        return;
+    if (w->ring.hdr != w->heap.ring)
+        es_ring_reader_init(&w->ring, w->heap.ring);   /* the first look at this worker's ring */
+    char why[256];
+    uint64_t head;
+    if (es_ring_reader_head(&w->ring, &head, why, sizeof why) != 0)
+        return protocol_error(w, why);
+    if (head == w->ring.tail) {
+        if (!es_ring_reader_sleep(&w->ring))
+            w->ring_pending = true;
+        return;
+    }
+    if (s->cfg->output)
+        es_output_begin_batch(s->cfg->output);
+    const Es__Event *ev;
+    int rc;
+    while ((rc = es_ring_reader_next(&w->ring, head, s->ring_scratch, &ev, why, sizeof why)) > 0) {
+        if (w->phase != PHASE_RUNNING) {
+            protocol_error(w, "event outside Run");
+            break;
+        }
+        on_event(s, w, ev);
+    }
+    if (rc < 0)
+        protocol_error(w, why);
+    if (s->cfg->output && es_output_end_batch(s->cfg->output) != 0)
+        note_output_failure(s);
+    if (w->protocol_error[0])
+        return;
+    es_ring_reader_release(&w->ring);
+    if (!es_ring_reader_sleep(&w->ring))
+        w->ring_pending = true;
+}
+
 /* What Configure left in *ppConfig: a whole EXPERTCONFIG whose first DWORD
  * is its own length, or nothing. */
 static void keep_config(struct worker *w, struct es_config_blob *out, const ProtobufCBinaryData *b)
@@ -390,6 +447,8 @@ static void on_message(struct supervisor *s, struct worker *w, const Es__WorkerM
         if (w->phase != PHASE_RUNNING)
             return protocol_error(w, "event outside Run");
         return on_event(s, w, m->event);
+    case ES__WORKER_MESSAGE__BODY_EVENTS_PENDING:
+        return;   /* the ring was drained before this datagram was handled */
     case ES__WORKER_MESSAGE__BODY_COMPILE_FILTER:
         if (w->phase != PHASE_RUNNING)
             return protocol_error(w, "filter request outside Run or Configure");
@@ -459,6 +518,9 @@ static bool read_control(struct supervisor *s, struct worker *w, int limit)
             return true;
         }
         int passed_fd = take_passed_fds(&mh);
+        /* Whatever the datagram is, the events submitted before it was sent
+         * come first. */
+        drain_ring(s, w);
         if (w->protocol_error[0] || w->setup_error[0]) {
             if (passed_fd >= 0)
                 close(passed_fd);
@@ -780,6 +842,15 @@ static void end_worker(struct supervisor *s, struct worker *w)
      * first empty read instead of waiting for end of file. */
     while (!read_control(s, w, MESSAGES_PER_WAKEUP))
         ;
+    /* Then its ring: a dead worker's ring no longer changes, so one pass
+     * over what is left ends it.  The bound is for a descendant that
+     * outlived it (only possible with layers switched off) and keeps
+     * writing: the broker does not wait for that. */
+    for (int pass = 0; pass < 16; pass++) {
+        drain_ring(s, w);
+        if (!w->ring_pending)
+            break;
+    }
     read_output(s, w, 1 << 20);
 
     classify(s, w);
@@ -1121,12 +1192,14 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
 {
     struct supervisor *s = calloc(1, sizeof *s);
     struct es_decoder *decoder = malloc(sizeof *decoder);
+    struct es_ring_scratch *ring_scratch = malloc(sizeof *ring_scratch);
     struct worker *workers = calloc(cfg->count ? cfg->count : 1, sizeof *workers);
     int epoll = epoll_create1(EPOLL_CLOEXEC);
-    if (!s || !decoder || !workers || epoll < 0) {
+    if (!s || !decoder || !ring_scratch || !workers || epoll < 0) {
         int saved = errno ? errno : ENOMEM;
         free(s);
         free(decoder);
+        free(ring_scratch);
         free(workers);
         if (epoll >= 0)
             close(epoll);
@@ -1141,6 +1214,7 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
     s->workers = workers;
     s->epoll = epoll;
     s->decoder = decoder;
+    s->ring_scratch = ring_scratch;
     s->signals = -1;
     es_supervise_interrupted = 0;
 
@@ -1168,8 +1242,12 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
         }
         if (s->running == 0)
             continue;
+        /* A worker whose ring still holds records is not waited for. */
+        bool ring_pending = false;
+        for (size_t i = 0; i < cfg->count && !ring_pending; i++)
+            ring_pending = workers[i].ring_pending && workers[i].started && !workers[i].ended;
         struct epoll_event events[32];
-        int n = epoll_wait(s->epoll, events, 32, -1);
+        int n = epoll_wait(s->epoll, events, 32, ring_pending ? 0 : -1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -1181,6 +1259,9 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
         }
         for (int i = 0; i < n; i++)
             dispatch(s, events[i].data.u64, events[i].events);
+        for (size_t i = 0; i < cfg->count; i++)
+            if (workers[i].ring_pending && workers[i].started && !workers[i].ended)
+                drain_ring(s, &workers[i]);
     }
 
     es_supervise_interrupted = s->interrupted;
@@ -1193,6 +1274,7 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
     close(epoll);
     free(workers);
     free(decoder);
+    free(ring_scratch);
     free(s);
     if (failed) {
         errno = err;

@@ -823,7 +823,10 @@ DWORD WINAPI ExpertIndicateStatus(HEXPERTKEY hExpertKey, EXPERTSTATUSENUMERATION
  * expert crashes on its next instruction.
  *
  * expert-sandbox: long strings are truncated (see docs/output.md for the
- * limits); NumColumns above what fits is cut, and the event says so.
+ * limits); NumColumns above what fits is cut, and the event says so.  The
+ * event is written into a ring in memory the broker owns, with no system
+ * call unless the broker is asleep (one wake-up datagram) or the ring is
+ * full (the call then waits for the broker to make room).
  */
 DWORD WINAPI ExpertSubmitEvent(HEXPERTKEY hExpertKey, PNMEVENTDATA pExpertEvent);
 

@@ -1,14 +1,20 @@
 /*
  * heapseg.h - layout of the per-worker heap segment.
  *
- * The broker creates a memfd of exactly --memory bytes, seals it against
- * shrinking and growing, and maps only its first page.  The worker maps the
- * whole segment read-write.  The first ES_HEAP_CONTROL_SIZE bytes are the
- * control block below; the allocator's arena is everything after it.
+ * The broker creates a memfd of --memory bytes (rounded up to a page) plus
+ * the event ring (proto/event_ring.h), seals it against shrinking and
+ * growing, and maps only its first page and the ring.  The worker maps the
+ * whole segment read-write:
+ *
+ *   [0, ES_HEAP_CONTROL_SIZE)              the control block below
+ *   [ES_HEAP_CONTROL_SIZE, arena_end)      the allocator's arena (the quota)
+ *   [event_ring_offset, +ES_EVENT_RING_AREA) the event ring, outside the quota
  *
  * Trust: the worker can write every byte of the segment.  The broker writes
- * only `terminate`, and reads the counters for reports only, copying them
- * first and clamping them after.  It never reads allocator metadata.
+ * `terminate` and the layout fields (before the worker starts; it never
+ * reads them back), and reads the counters for reports only, copying them
+ * first and clamping them after.  It never reads allocator metadata, and
+ * reads the ring only as untrusted input.
  */
 #ifndef ES_HEAPSEG_H
 #define ES_HEAPSEG_H
@@ -39,8 +45,13 @@ struct es_heap_control {
     uint32_t crash_signal;
     uint32_t crash_code;         /* si_code */
     uint64_t crash_address;      /* si_addr, for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
+    /* Written by the broker before the worker starts: the layout. */
+    uint64_t arena_end;          /* the quota: the arena is [ES_HEAP_CONTROL_SIZE, arena_end) */
+    uint64_t event_ring_offset;  /* page-aligned, >= arena_end; ES_EVENT_RING_AREA bytes */
 };
 
 _Static_assert(sizeof(struct es_heap_control) <= ES_HEAP_CONTROL_SIZE, "control block fits its page");
+/* tests/experts/hostile/ring_layout.h spells this out, as an attacker would. */
+_Static_assert(__builtin_offsetof(struct es_heap_control, event_ring_offset) == 104, "ring offset word");
 
 #endif

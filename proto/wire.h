@@ -6,8 +6,9 @@
 #ifndef ES_WIRE_H
 #define ES_WIRE_H
 
-/* Bumped whenever expert.proto, framestore.h or heapseg.h change meaning. */
-#define ES_PROTOCOL_VERSION 1
+/* Bumped whenever expert.proto, framestore.h, heapseg.h or event_ring.h change
+ * meaning (2: the event ring). */
+#define ES_PROTOCOL_VERSION 2
 
 /* The descriptors expert-worker is started with; every other one is closed. */
 enum {

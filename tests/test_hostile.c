@@ -573,6 +573,56 @@ static void check_event_flood(const struct es_outcome *o, const struct hostile_r
     ck_assert_uint_eq(o->events, 200000);
 }
 
+/* A corrupted event ring: the worker is condemned for it, and the three
+ * valid events it submitted first are delivered, whole. */
+static void check_ring_violation(const struct es_outcome *o, const struct hostile_run *run, const char *why)
+{
+    detail_has(o, "event ring: ");
+    detail_has(o, why);
+    ck_assert_uint_eq(o->events, 3);
+    for (int n = 1; n <= 3; n++) {
+        char column[80];
+        snprintf(column, sizeof column, "{\"name\":\"n\",\"type\":\"uint32\",\"value\":%d}", n);
+        ck_assert_msg(json_has(run, column), "valid event %d missing:\n%s", n, run->json ? run->json : "");
+    }
+}
+
+static void check_ring_huge_length(const struct es_outcome *o, const struct hostile_run *run)
+{
+    check_ring_violation(o, run, "record size out of bounds");
+}
+
+static void check_ring_bad_head(const struct es_outcome *o, const struct hostile_run *run)
+{
+    check_ring_violation(o, run, "is not a record boundary");
+}
+
+static void check_ring_garbage(const struct es_outcome *o, const struct hostile_run *run)
+{
+    check_ring_violation(o, run, "");
+}
+
+static void check_ring_write_then_crash(const struct es_outcome *o, const struct hostile_run *run)
+{
+    check_ring_violation(o, run, "text past the end of its record");
+    /* The broker may be draining while the record is published: then it
+     * condemns (SIGKILL) the worker before the fault; else it finds the
+     * record after the SIGSEGV.  Either way, the same outcome. */
+    ck_assert_msg(o->signal == SIGSEGV || o->signal == SIGKILL, "ended by signal %d", o->signal);
+}
+
+static void check_ring_full(const struct es_outcome *o, const struct hostile_run *run)
+{
+    (void)run;
+    ck_assert_uint_eq(o->events, 3000);
+}
+
+static void check_events_then_segv(const struct es_outcome *o, const struct hostile_run *run)
+{
+    (void)run;
+    ck_assert_uint_eq(o->events, 200000);
+}
+
 static void check_one_truncated_event(const struct es_outcome *o, const struct hostile_run *run)
 {
     ck_assert_uint_eq(o->events, 1);
@@ -783,6 +833,15 @@ static const struct hostile_case cases[] = {
     {"register_private_fields", KIND(ES_OUTCOME_DONE), NULL, NULL, NO_LIMITS},
     {"wrong_key", KIND(ES_OUTCOME_DONE), NULL, NULL, NO_LIMITS},
     {"frame_api_abuse", KIND(ES_OUTCOME_DONE), NULL, NULL, NO_LIMITS},
+
+    /* The event ring. */
+    {"ring_huge_length", KIND(ES_OUTCOME_PROTOCOL_ERROR), check_ring_huge_length, NULL, {.keep_json = true}},
+    {"ring_bad_head", KIND(ES_OUTCOME_PROTOCOL_ERROR), check_ring_bad_head, NULL, {.keep_json = true}},
+    {"ring_garbage", KIND(ES_OUTCOME_PROTOCOL_ERROR), check_ring_garbage, NULL, {.keep_json = true}},
+    {"ring_write_then_crash", KIND(ES_OUTCOME_PROTOCOL_ERROR), check_ring_write_then_crash, NULL,
+     {.keep_json = true}},
+    {"ring_full", KIND(ES_OUTCOME_DONE), check_ring_full, NULL, NO_LIMITS},
+    {"events_then_segv", CRASH(SIGSEGV), check_events_then_segv, NULL, NO_LIMITS},
 };
 
 #define CASE_COUNT ((int)(sizeof cases / sizeof *cases))

@@ -1010,6 +1010,83 @@ START_TEST(write_failure_is_reported)
 }
 END_TEST
 
+
+/* The same events, one record at a time and in one batch: the same bytes,
+ * in JSON and in text; the expert changing (its name known only after
+ * Register, at the same index) changes the records' start. */
+static char *render_events(bool batch, bool text)
+{
+    struct capture c;
+    capture_open(&c);
+    struct es_output *out = es_output_new(c.stream);
+    ck_assert_ptr_nonnull(out);
+    es_output_set_text(out, text);
+    struct full_event f;
+    make_full_event(&f);
+    Es__Event hostile;
+    Es__SystemTime time;
+    minimal_event(&hostile, &time);
+    hostile.has_description = 1;
+    hostile.description = BIN("nul\0inside \xe2\x80\xa8 \x7f and \xc0\x80\\");
+    char name[] = "Renamed";
+    const struct es_expert_ref unnamed = {.index = 2, .path = "/x/dns.so", .name = NULL};
+    const struct es_expert_ref renamed = {.index = 2, .path = "/x/dns.so", .name = name};
+    const struct es_expert_ref *who[] = {&unnamed, &dns_expert, &renamed, &renamed, &dns_expert};
+    if (batch)
+        es_output_begin_batch(out);
+    for (size_t i = 0; i < sizeof who / sizeof *who; i++) {
+        ck_assert_int_eq(es_output_event(out, who[i], i % 2 ? &hostile : &f.ev), 0);
+        if (i == 2)
+            name[0] = 'r';   /* same address, other text: the cache must notice */
+    }
+    if (batch) {
+        /* Nothing is written before the batch ends. */
+        fflush(c.stream);
+        ck_assert_uint_eq(c.len, 0);
+        ck_assert_int_eq(es_output_end_batch(out), 0);
+    }
+    es_output_free(out);
+    return capture_close(&c);
+}
+
+START_TEST(event_batch_writes_the_same_bytes)
+{
+    for (int text = 0; text <= 1; text++) {
+        char *one_by_one = render_events(false, text);
+        char *batched = render_events(true, text);
+        ck_assert_str_eq(batched, one_by_one);
+        if (!text) {
+            ck_assert_ptr_nonnull(strstr(one_by_one, "\"expert\":null,"));
+            ck_assert_ptr_nonnull(strstr(one_by_one, "\"expert\":\"Renamed\","));
+            ck_assert_ptr_nonnull(strstr(one_by_one, "\"expert\":\"renamed\","));
+            ck_assert_ptr_nonnull(strstr(one_by_one, "\"seq\":5,"));
+        }
+        free(one_by_one);
+        free(batched);
+    }
+}
+END_TEST
+
+START_TEST(event_batch_write_failure_is_reported)
+{
+    FILE *full = fopen("/dev/full", "w");
+    if (!full) {
+        fprintf(stderr, "event_batch_write_failure_is_reported: no /dev/full, skipped\n");
+        return;
+    }
+    struct es_output *out = es_output_new(full);
+    struct full_event f;
+    make_full_event(&f);
+    es_output_begin_batch(out);
+    ck_assert_int_eq(es_output_event(out, &dns_expert, &f.ev), 0);
+    errno = 0;
+    ck_assert_int_eq(es_output_end_batch(out), -1);
+    ck_assert_int_eq(errno, ENOSPC);
+    es_output_free(out);
+    fclose(full);
+}
+END_TEST
+
 START_TEST(records_are_single_lines)
 {
     /* Every record is one complete line, so a reader can split on '\n'. */
@@ -1356,6 +1433,8 @@ static Suite *output_suite(void)
     tcase_add_test(records, outcome_every_kind_is_named);
     tcase_add_test(records, no_json_stream_writes_nothing);
     tcase_add_test(records, write_failure_is_reported);
+    tcase_add_test(records, event_batch_writes_the_same_bytes);
+    tcase_add_test(records, event_batch_write_failure_is_reported);
     tcase_add_test(records, records_are_single_lines);
     tcase_add_test(records, every_json_line_parses);
     suite_add_tcase(s, records);

@@ -1,7 +1,9 @@
 /*
  * channel.h - the worker's end of the control socket: one protobuf-c message
- * per SOCK_SEQPACKET datagram, sent blocking so that a flood of events is
- * slowed down by the broker instead of piling up in the worker.
+ * per SOCK_SEQPACKET datagram, sent blocking so that a flood of messages is
+ * slowed down by the broker instead of piling up in the worker.  Events do
+ * not come this way but through the event ring (ring_writer.h), which sends
+ * only its wake-ups here.
  */
 #ifndef ES_CHANNEL_H
 #define ES_CHANNEL_H

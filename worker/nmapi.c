@@ -4,8 +4,10 @@
  * They run inside the worker, in the expert's own process, so nothing here is
  * trusted by the broker: what they send is validated on arrival.  Their job
  * is to be faithful to the reference and fast: ExpertGetFrame and the memory
- * helpers make no system call; ExpertSubmitEvent and ExpertIndicateStatus
- * make exactly one (a blocking send on the control socket).
+ * helpers make no system call; ExpertSubmitEvent writes into the event ring
+ * in the heap segment and makes one only when the broker sleeps (a wake
+ * datagram) or the ring is full (a futex wait); ExpertIndicateStatus makes
+ * exactly one (a blocking send on the control socket).
  *
  * Helpers are not thread-safe: NetMon ran each expert's Run on one thread and
  * expects the helpers to be called from it.
@@ -17,6 +19,7 @@
 #include <time.h>
 
 #include "channel.h"
+#include "event_ring.h"
 #include "filters.h"
 #include "framestore.h"
 #include "heap.h"
@@ -25,6 +28,7 @@
 #include "netmon.h"
 #include "nmapi_internal.h"
 #include "recognize.h"
+#include "ring_writer.h"
 #include "wire.h"
 
 #define NMAPI_EXPORT __attribute__((visibility("default")))
@@ -61,7 +65,14 @@ bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const
         return false;
     g.control_fd = control_fd;
     g.control = heap_segment;
-    g.heap = es_heap_init((char *)heap_segment + ES_HEAP_CONTROL_SIZE, heap_size - ES_HEAP_CONTROL_SIZE);
+    /* The layout is the broker's (proto/heapseg.h): the arena is the quota,
+     * the event ring lies beyond it. */
+    uint64_t arena_end = g.control->arena_end, ring = g.control->event_ring_offset;
+    if (arena_end < ES_HEAP_CONTROL_SIZE || arena_end > ring || ring > heap_size ||
+        heap_size - ring < ES_EVENT_RING_AREA ||
+        !es_event_ring_attach((char *)heap_segment + ring, control_fd))
+        return false;
+    g.heap = es_heap_init((char *)heap_segment + ES_HEAP_CONTROL_SIZE, arena_end - ES_HEAP_CONTROL_SIZE);
     if (!g.heap)
         return false;
     g.control->last_frame = UINT64_MAX;
@@ -370,89 +381,98 @@ static void set_text(protobuf_c_boolean *has, ProtobufCBinaryData *field, const 
     *field = bounded_text(s, cap, truncated);
 }
 
-static void set_unsigned(Es__Column *c, uint64_t v)
-{
-    c->has_unsigned_value = true;
-    c->unsigned_value = v;
-}
+/* One column as the ring carries it (proto/event_ring.h): its header, and
+ * where its name and bytes value are. */
+struct ring_column {
+    struct es_ring_column head;
+    const void *name;
+    const void *bytes;
+};
 
-static void set_signed(Es__Column *c, int64_t v)
+static void column_to_ring(const NMCOLUMNINFO *in, struct ring_column *out, bool *truncated)
 {
-    c->has_signed_value = true;
-    c->signed_value = v;
-}
-
-static void set_double(Es__Column *c, double v)
-{
-    c->has_double_value = true;
-    c->double_value = v;
-}
-
-static void column_to_message(const NMCOLUMNINFO *in, Es__Column *out, bool *truncated)
-{
-    es__column__init(out);
-    out->name = bounded_text(in->szColumnName, ES_MAX_NAME_TEXT, truncated);
+    memset(&out->head, 0, sizeof out->head);
+    ProtobufCBinaryData name = bounded_text(in->szColumnName, ES_MAX_NAME_TEXT, truncated);
+    out->name = name.data;
+    out->head.name_len = (uint16_t)name.len;
+    out->bytes = NULL;
     const NMCOLUMNVARIANT *v = &in->VariantData;
-    out->type = (uint32_t)v->Type;
+    out->head.type = (uint32_t)v->Type;
+    uint8_t kind = ES_RING_VALUE_NONE;
+    uint64_t value = 0;
     switch (v->Type) {
     case NMCOLUMNTYPE_UINT8:
-        set_unsigned(out, v->Value.Uint8Val);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.Uint8Val;
         break;
     case NMCOLUMNTYPE_SINT8:
-        set_signed(out, (signed char)v->Value.Sint8Val);
+        kind = ES_RING_VALUE_SIGNED, value = (uint64_t)(int64_t)(signed char)v->Value.Sint8Val;
         break;
     case NMCOLUMNTYPE_UINT16:
-        set_unsigned(out, v->Value.Uint16Val);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.Uint16Val;
         break;
     case NMCOLUMNTYPE_SINT16:
-        set_signed(out, v->Value.Sint16Val);
+        kind = ES_RING_VALUE_SIGNED, value = (uint64_t)(int64_t)v->Value.Sint16Val;
         break;
     case NMCOLUMNTYPE_UINT32:
-        set_unsigned(out, v->Value.Uint32Val);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.Uint32Val;
         break;
     case NMCOLUMNTYPE_SINT32:
-        set_signed(out, v->Value.Sint32Val);
+        kind = ES_RING_VALUE_SIGNED, value = (uint64_t)(int64_t)v->Value.Sint32Val;
         break;
     case NMCOLUMNTYPE_FLOAT64:
-        set_double(out, v->Value.Float64Val);
+        kind = ES_RING_VALUE_DOUBLE;
+        memcpy(&value, &v->Value.Float64Val, sizeof value);
         break;
     case NMCOLUMNTYPE_FRAME:
-        set_unsigned(out, v->Value.FrameVal);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.FrameVal;
         break;
     case NMCOLUMNTYPE_YESNO:
-        set_unsigned(out, v->Value.YesNoVal != 0);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.YesNoVal != 0;
         break;
     case NMCOLUMNTYPE_ONOFF:
-        set_unsigned(out, v->Value.OnOffVal != 0);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.OnOffVal != 0;
         break;
     case NMCOLUMNTYPE_TRUEFALSE:
-        set_unsigned(out, v->Value.TrueFalseVal != 0);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.TrueFalseVal != 0;
         break;
     case NMCOLUMNTYPE_MACADDR:
-        out->has_bytes_value = true;
-        out->bytes_value.len = MAC_ADDRESS_SIZE;
-        out->bytes_value.data = (uint8_t *)v->Value.MACAddrVal;
+        kind = ES_RING_VALUE_BYTES;
+        out->bytes = v->Value.MACAddrVal;
+        out->head.value_len = MAC_ADDRESS_SIZE;
         break;
     case NMCOLUMNTYPE_IPXADDR:
-        out->has_bytes_value = true;
-        out->bytes_value.len = sizeof v->Value.IPXAddrVal;
-        out->bytes_value.data = (uint8_t *)&v->Value.IPXAddrVal;
+        kind = ES_RING_VALUE_BYTES;
+        out->bytes = &v->Value.IPXAddrVal;
+        out->head.value_len = sizeof v->Value.IPXAddrVal;
         break;
     case NMCOLUMNTYPE_IPADDR:
-        set_unsigned(out, v->Value.IPAddrVal);
+        kind = ES_RING_VALUE_UNSIGNED, value = v->Value.IPAddrVal;
         break;
     case NMCOLUMNTYPE_VARTIME:
-        set_double(out, v->Value.VarTimeVal);
+        kind = ES_RING_VALUE_DOUBLE;
+        memcpy(&value, &v->Value.VarTimeVal, sizeof value);
         break;
     case NMCOLUMNTYPE_STRING:
-        out->has_bytes_value = v->Value.pStringVal != NULL;
-        out->bytes_value = bounded_text(v->Value.pStringVal, ES_MAX_COLUMN_TEXT, truncated);
+        if (v->Value.pStringVal) {
+            ProtobufCBinaryData text = bounded_text(v->Value.pStringVal, ES_MAX_COLUMN_TEXT, truncated);
+            kind = ES_RING_VALUE_BYTES;
+            out->bytes = text.data;
+            out->head.value_len = (uint16_t)text.len;
+        }
         break;
     default:
         break;   /* an unknown type travels as its number, without a value */
     }
+    out->head.kind = kind;
+    out->head.value = value;
 }
 
+/*
+ * The event goes into the event ring, not the socket: once the head is
+ * published it is in the broker's memory, whatever the expert does next.
+ * Its size is computed once, as the record is laid out; columns that would
+ * take it past ES_EVENT_RING_MAX_RECORD are cut from the end.
+ */
 NMAPI_EXPORT DWORD WINAPI ExpertSubmitEvent(HEXPERTKEY hExpertKey, PNMEVENTDATA pExpertEvent)
 {
     DWORD err = enter_helper(hExpertKey);
@@ -462,57 +482,71 @@ NMAPI_EXPORT DWORD WINAPI ExpertSubmitEvent(HEXPERTKEY hExpertKey, PNMEVENTDATA 
         return NMERR_INVALID_PARAMETER;
 
     bool truncated = false;
-    Es__SystemTime time = ES__SYSTEM_TIME__INIT;
+    struct es_ring_event h;
+    memset(&h, 0, sizeof h);
     const SYSTEMTIME *st = &pExpertEvent->SysTime;
-    time.year = st->wYear;
-    time.month = st->wMonth;
-    time.day_of_week = st->wDayOfWeek;
-    time.day = st->wDay;
-    time.hour = st->wHour;
-    time.minute = st->wMinute;
-    time.second = st->wSecond;
-    time.milliseconds = st->wMilliseconds;
+    h.time[0] = st->wYear;
+    h.time[1] = st->wMonth;
+    h.time[2] = st->wDayOfWeek;
+    h.time[3] = st->wDay;
+    h.time[4] = st->wHour;
+    h.time[5] = st->wMinute;
+    h.time[6] = st->wSecond;
+    h.time[7] = st->wMilliseconds;
+    h.version = pExpertEvent->Version;
+    h.ident = pExpertEvent->EventIdent;
+    h.flags = pExpertEvent->Flags;
+    h.severity = pExpertEvent->Severity;
+    h.frames_read = (uint32_t)(g.control->frames_read > UINT32_MAX ? UINT32_MAX : g.control->frames_read);
 
-    Es__Event ev = ES__EVENT__INIT;
-    ev.version = pExpertEvent->Version;
-    ev.ident = pExpertEvent->EventIdent;
-    ev.flags = pExpertEvent->Flags;
-    ev.severity = pExpertEvent->Severity;
-    set_text(&ev.has_source_name, &ev.source_name, pExpertEvent->szSourceName, ES_MAX_NAME_TEXT, &truncated);
-    set_text(&ev.has_event_name, &ev.event_name, pExpertEvent->szEventName, ES_MAX_NAME_TEXT, &truncated);
-    set_text(&ev.has_description, &ev.description, pExpertEvent->szDescription, ES_MAX_LONG_TEXT,
-             &truncated);
-    set_text(&ev.has_machine, &ev.machine, pExpertEvent->szMachine, ES_MAX_NAME_TEXT, &truncated);
-    set_text(&ev.has_justification, &ev.justification, pExpertEvent->Justification, ES_MAX_LONG_TEXT,
-             &truncated);
-    ev.time = &time;
-    ev.frames_read = (uint32_t)(g.control->frames_read > UINT32_MAX ? UINT32_MAX : g.control->frames_read);
+    const char *texts[ES_RING_TEXTS] = {
+        [ES_RING_TEXT_SOURCE] = pExpertEvent->szSourceName,
+        [ES_RING_TEXT_EVENT_NAME] = pExpertEvent->szEventName,
+        [ES_RING_TEXT_DESCRIPTION] = pExpertEvent->szDescription,
+        [ES_RING_TEXT_MACHINE] = pExpertEvent->szMachine,
+        [ES_RING_TEXT_JUSTIFICATION] = pExpertEvent->Justification,
+    };
+    static const uint16_t caps[ES_RING_TEXTS] = {ES_MAX_NAME_TEXT, ES_MAX_NAME_TEXT, ES_MAX_LONG_TEXT,
+                                                 ES_MAX_NAME_TEXT, ES_MAX_LONG_TEXT};
+    uint32_t size = sizeof h;
+    for (int i = 0; i < ES_RING_TEXTS; i++) {
+        if (!texts[i])
+            continue;
+        h.present |= (uint8_t)(1u << i);
+        h.text_len[i] = (uint16_t)bounded_text(texts[i], caps[i], &truncated).len;
+        size += h.text_len[i];
+    }
 
     /* NumColumns is a BYTE, so at most 255 columns live on this stack. */
-    Es__Column columns[UINT8_MAX];
-    Es__Column *column_ptrs[UINT8_MAX];
+    struct ring_column columns[UINT8_MAX];
     size_t n = pExpertEvent->NumColumns;
-    for (size_t i = 0; i < n; i++) {
-        column_to_message(&pExpertEvent->Column[i], &columns[i], &truncated);
-        column_ptrs[i] = &columns[i];
-    }
-    ev.columns = column_ptrs;
-
-    Es__WorkerMessage msg = ES__WORKER_MESSAGE__INIT;
-    msg.body_case = ES__WORKER_MESSAGE__BODY_EVENT;
-    msg.event = &ev;
-    /* Within the per-string limits an event can still be too large for one
-     * datagram (255 long columns); then columns are cut from the end. */
-    for (;;) {
-        ev.n_columns = n;
-        ev.truncated = truncated;
-        if (es__worker_message__get_packed_size(&msg) <= ES_MAX_MESSAGE)
+    size_t kept = 0;
+    for (; kept < n; kept++) {
+        column_to_ring(&pExpertEvent->Column[kept], &columns[kept], &truncated);
+        uint32_t column_size = (uint32_t)sizeof columns[kept].head + columns[kept].head.name_len +
+                               columns[kept].head.value_len;
+        if (size + column_size > ES_EVENT_RING_MAX_RECORD) {
+            truncated = true;   /* this one and the rest do not fit */
             break;
-        n--;
-        truncated = true;
+        }
+        size += column_size;
     }
-    if (es_channel_send(g.control_fd, &msg) != 0)
+    h.n_columns = (uint8_t)kept;
+    h.truncated = truncated;
+    h.size = size;
+
+    if (!es_event_ring_begin(size))
         return NMERR_EXPERT_TERMINATE;   /* the broker is gone: nothing left to report to */
+    es_event_ring_put(&h, sizeof h);
+    for (int i = 0; i < ES_RING_TEXTS; i++)
+        es_event_ring_put(texts[i], h.text_len[i]);
+    for (size_t i = 0; i < kept; i++) {
+        es_event_ring_put(&columns[i].head, sizeof columns[i].head);
+        es_event_ring_put(columns[i].name, columns[i].head.name_len);
+        es_event_ring_put(columns[i].bytes, columns[i].head.value_len);
+    }
+    if (!es_event_ring_commit())
+        return NMERR_EXPERT_TERMINATE;
     return NMERR_SUCCESS;
 }
 

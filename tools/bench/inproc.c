@@ -19,6 +19,7 @@
 #include "message.h"
 #include "nmapi_internal.h"
 #include "output.h"
+#include "ring_reader.h"
 #include "wire.h"
 
 /* The broker answers an expert's ExpertCompileFilter; so must the host, or
@@ -49,6 +50,33 @@ static void answer_filter_request(struct inproc_host *h, const Es__CompileFilter
     free(program);
 }
 
+/* The broker's side of the event ring, as broker/supervisor.c drains it:
+ * up to the head seen, one output batch, then the sleep handshake; again
+ * while records keep coming. */
+static void drain_ring(struct inproc_host *h, struct es_ring_reader *ring, struct es_ring_scratch *scratch)
+{
+    struct es_expert_ref who = {0, "in-process", "in-process"};
+    char why[256];
+    for (;;) {
+        uint64_t head;
+        if (es_ring_reader_head(ring, &head, why, sizeof why) != 0)
+            return;
+        if (h->output)
+            es_output_begin_batch(h->output);
+        const Es__Event *ev;
+        while (es_ring_reader_next(ring, head, scratch, &ev, why, sizeof why) > 0) {
+            atomic_fetch_add_explicit(&h->events, 1, memory_order_relaxed);
+            if (h->output)
+                es_output_event(h->output, &who, ev);
+        }
+        if (h->output)
+            es_output_end_batch(h->output);
+        es_ring_reader_release(ring);
+        if (es_ring_reader_sleep(ring))
+            return;
+    }
+}
+
 /* The broker's side of the socket, minus supervision: decode every
  * datagram with the bounded decoder, write events as JSON Lines. */
 static void *drain(void *arg)
@@ -56,10 +84,16 @@ static void *drain(void *arg)
     struct inproc_host *h = arg;
     static uint8_t buffer[ES_MAX_MESSAGE + 1];
     struct es_expert_ref who = {0, "in-process", "in-process"};
+    struct es_ring_reader ring;
+    es_ring_reader_init(&ring, h->ring);
+    struct es_ring_scratch *scratch = malloc(sizeof *scratch);
+    if (!scratch)
+        return NULL;
     for (;;) {
         ssize_t len = recv(h->host_end, buffer, sizeof buffer, MSG_TRUNC);
         if (len < 0 && errno == EINTR)
             continue;
+        drain_ring(h, &ring, scratch);
         if (len <= 0)
             break;
         atomic_fetch_add_explicit(&h->messages, 1, memory_order_relaxed);
@@ -83,6 +117,7 @@ static void *drain(void *arg)
             break;
         }
     }
+    free(scratch);
     return NULL;
 }
 
@@ -97,7 +132,10 @@ int inproc_open(struct inproc_host *h, uint64_t heap_size, const struct es_captu
 
     /* Anonymous and zero, like the broker's fresh memfd; MAP_NORESERVE so
      * that a 256 MiB quota costs only the pages the expert touches. */
-    h->heap_size = (size_t)heap_size;
+    /* The event ring follows the quota, as in the broker's segment
+     * (proto/heapseg.h). */
+    uint64_t ring_offset = (heap_size + ES_HEAP_CONTROL_SIZE - 1) / ES_HEAP_CONTROL_SIZE * ES_HEAP_CONTROL_SIZE;
+    h->heap_size = (size_t)(ring_offset + ES_EVENT_RING_AREA);
     h->heap = mmap(NULL, h->heap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (h->heap == MAP_FAILED) {
@@ -109,6 +147,12 @@ int inproc_open(struct inproc_host *h, uint64_t heap_size, const struct es_captu
     struct es_heap_control *control = h->heap;
     control->magic = ES_HEAP_MAGIC;
     control->version = ES_PROTOCOL_VERSION;
+    control->arena_end = heap_size;
+    control->event_ring_offset = ring_offset;
+    h->ring = (struct es_event_ring_header *)((char *)h->heap + ring_offset);
+    h->ring->magic = ES_EVENT_RING_MAGIC;
+    h->ring->capacity = ES_EVENT_RING_CAPACITY;
+    h->ring->broker_sleeping = 1;
 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {

@@ -7,8 +7,9 @@
  * helpers are libnmapi's own (linked into the bench), the heap is the TLSF
  * heap over an anonymous mapping of the quota's size, the frames are a frame
  * store built by es_capture_load, and everything the expert submits crosses
- * a SOCK_SEQPACKET socket to a thread that decodes it with the broker's
- * decoder and writes it with the broker's JSON writer.  What is missing is
+ * the event ring or a SOCK_SEQPACKET socket to a thread that reads it with
+ * the broker's ring reader and decoder and writes it with the broker's JSON
+ * writer.  What is missing is
  * exactly the sandbox: no fork and exec, no confinement, no seccomp, no
  * second process to schedule.
  *
@@ -29,12 +30,14 @@
 struct es_capture;
 struct es_output;
 struct es_decoder;
+struct es_event_ring_header;
 
 struct inproc_host {
     int expert_end;              /* handed to es_nmapi_attach as the control socket */
     int host_end;                /* drained by the thread */
     void *heap;
-    size_t heap_size;
+    size_t heap_size;            /* the mapping: quota, then the event ring */
+    struct es_event_ring_header *ring;
     const struct es_capture *capture;
     FILE *sink;                  /* where events are written as JSON Lines; may be NULL */
     struct es_output *output;

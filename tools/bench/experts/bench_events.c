@@ -5,9 +5,9 @@
  *
  * Built twice: as bench_events.so, and with BENCH_CRASH_AFTER as
  * bench_events_crash.so, which dies of SIGSEGV right after the summary.
- * ExpertSubmitEvent promises that an event is in the broker's hands or the
- * kernel's socket buffer once it returns, so the crashing variant must still
- * have every event delivered: the bench counts them.
+ * ExpertSubmitEvent promises that an event is in the broker's memory (its
+ * event ring) once it returns, so the crashing variant must still have
+ * every event delivered: the bench counts them.
  *
  * The event has the shape of a typical problem event: two columns (a frame
  * and a length) and short names.
