@@ -34,6 +34,25 @@
  * only in es_heap_check, which is bounded by the number of blocks.  An
  * inconsistency latches `corrupt`, after which every call fails fast.
  *
+ * Small-block cache: a freed block of at most CACHE_MAX_BLOCK bytes does not
+ * go back to the TLSF at once.  It stays physically used (its neighbours
+ * still see USED, so nothing merges with it), gets the CACHED flag in its
+ * header (so a second free of it, or a realloc, is refused like a free of a
+ * free block), and is pushed on a LIFO list per exact block size, linked
+ * through header word 1.  An allocation of that size pops it: no split, no
+ * merge, no neighbour validation.  The lists live in the region, so a popped
+ * entry is validated like any header (bounds, alignment, tag, flags USED and
+ * CACHED, exact class size, below the fresh mark) and popping rewrites its
+ * header without CACHED: a list made to point at a live block, a free block,
+ * a block of another class, at garbage or back at a block already popped
+ * (a cycle) is caught as corruption, never handed out.  The lists hold at
+ * most cache_cap() bytes; when the TLSF cannot satisfy a request, every list
+ * is flushed into it (released and merged as an ordinary free) and the
+ * request retried, so cached blocks never make an allocation fail that the
+ * same heap without a cache would satisfy (up to fragmentation).  Cached
+ * blocks count as free in the statistics (bytes and blocks in use); their
+ * bytes are reported apart, as cached_bytes.
+ *
  * Zero-filling: the region starts as zeroes (a fresh memfd).  `fresh` marks
  * the lowest offset above which no block was ever handed out; above it only
  * the allocator's own metadata can be non-zero, and only in two places: the
@@ -63,11 +82,20 @@ enum {
      * MIN_BLOCK or more); checked as part of header validation. */
     MAX_SLACK = 48,
     FRESH_DIRTY = 32,
+    /* Cached block sizes: 32 .. 1040 (requests up to 1 KiB), one list per
+     * granule. */
+    CACHE_MAX_BLOCK = 1040,
+    CACHE_CLASSES = CACHE_MAX_BLOCK / GRANULE - 1,
+    /* The caches never hold more than this, nor more than an eighth of the
+     * arena: enough for tens of thousands of small blocks, little enough
+     * that what they keep out of the TLSF does not fragment it much. */
+    CACHE_CAP_LIMIT = 4 << 20,
 };
 
 #define SMALL_LIMIT ((uint64_t)1 << SMALL_LIMIT_LOG2)
 #define FLAG_USED ((uint64_t)1)
 #define FLAG_PREV_USED ((uint64_t)2)
+#define FLAG_CACHED ((uint64_t)4)          /* only with FLAG_USED */
 #define FLAG_MASK ((uint64_t)15)
 #define LOW_MASK (((uint64_t)1 << SIZE_BITS) - 1)
 #define SIZE_MASK (LOW_MASK & ~FLAG_MASK)
@@ -98,6 +126,8 @@ struct es_heap {
     uint64_t fl_bitmap;
     uint32_t sl_bitmap[FL_COUNT];
     uint64_t heads[FL_COUNT][SL_COUNT];  /* 0: empty list */
+    uint64_t cached_bytes;      /* sum of block sizes on the cache lists */
+    uint64_t cache_heads[CACHE_CLASSES]; /* 0: empty list */
 };
 
 #define CONTROL_SIZE ((sizeof(struct es_heap) + GRANULE - 1) & ~(size_t)(GRANULE - 1))
@@ -255,13 +285,18 @@ static bool read_block(const struct view *v, uint64_t off, struct block *out)
         return false;
     uint64_t size = low_bits & SIZE_MASK;
     uint64_t flags = low_bits & FLAG_MASK;
-    if ((flags & ~(FLAG_USED | FLAG_PREV_USED)) != 0 || size < MIN_BLOCK || size > v->end - off)
+    if ((flags & ~(FLAG_USED | FLAG_PREV_USED | FLAG_CACHED)) != 0 || size < MIN_BLOCK ||
+        size > v->end - off)
         return false;
     out->off = off;
     out->size = size;
     out->flags = flags;
     out->aux = load_word(v, off + 8);
-    if (flags & FLAG_USED) {
+    if (flags & FLAG_CACHED) {
+        /* word 1 is a cache link, checked when it is followed */
+        if (!(flags & FLAG_USED) || size > CACHE_MAX_BLOCK)
+            return false;
+    } else if (flags & FLAG_USED) {
         uint64_t payload = size - HEADER_SIZE;
         if (out->aux > payload || payload - out->aux >= MAX_SLACK)
             return false;
@@ -571,6 +606,86 @@ static enum es_heap_status release(const struct view *v, uint64_t off, uint64_t 
     return ES_HEAP_OK;
 }
 
+/* ---- Small-block cache ---------------------------------------------------- */
+
+static inline unsigned cache_class(uint64_t size)
+{
+    return (unsigned)(size >> GRANULE_LOG2) - MIN_BLOCK / GRANULE;
+}
+
+static inline uint64_t cache_cap(const struct view *v)
+{
+    uint64_t cap = (v->end - v->begin) / 8;
+    return cap < CACHE_CAP_LIMIT ? cap : CACHE_CAP_LIMIT;
+}
+
+/* Pushes the validated used block b (not cached) on its list, if the caches
+ * have room; false if they have not (the caller releases it instead). */
+static bool cache_push(const struct view *v, const struct block *b)
+{
+    uint64_t cached = load_field(&v->h->cached_bytes);
+    uint64_t cap = cache_cap(v);
+    if (b->size > CACHE_MAX_BLOCK || cached > cap || cap - cached < b->size)
+        return false;
+    uint64_t *head = &v->h->cache_heads[cache_class(b->size)];
+    write_header(v, b->off, b->size, FLAG_USED | FLAG_CACHED | (b->flags & FLAG_PREV_USED), load_field(head));
+    store_field(head, b->off);
+    store_field(&v->h->cached_bytes, cached + b->size);
+    return true;
+}
+
+/* Pops the head of the list of blocks of exactly `size` bytes into *out
+ * (its header still says CACHED: the caller rewrites it).  NO_MEMORY when
+ * the list is empty, CORRUPT when its head is not a cached block of that
+ * size below the fresh mark. */
+static enum es_heap_status cache_pop(const struct view *v, uint64_t size, struct block *out)
+{
+    uint64_t *head = &v->h->cache_heads[cache_class(size)];
+    uint64_t off = load_field(head);
+    if (off == 0)
+        return ES_HEAP_NO_MEMORY;
+    if (!read_block(v, off, out) || !(out->flags & FLAG_CACHED) || out->size != size ||
+        off + size > v->fresh)
+        return ES_HEAP_CORRUPT;
+    uint64_t cached = load_field(&v->h->cached_bytes);
+    if (cached < size)
+        return ES_HEAP_CORRUPT;
+    store_field(head, out->aux);
+    store_field(&v->h->cached_bytes, cached - size);
+    return ES_HEAP_OK;
+}
+
+/* Releases every cached block into the TLSF.  Each step turns one cached
+ * header into a free (or swallowed) one, so a list that loops back runs
+ * into a header that is no longer CACHED and stops as corruption. */
+static enum es_heap_status cache_flush(const struct view *v)
+{
+    for (unsigned cls = 0; cls < CACHE_CLASSES; cls++) {
+        uint64_t size = ((uint64_t)cls + MIN_BLOCK / GRANULE) << GRANULE_LOG2;
+        for (;;) {
+            struct block b;
+            enum es_heap_status status = cache_pop(v, size, &b);
+            if (status == ES_HEAP_NO_MEMORY)
+                break;
+            if (status != ES_HEAP_OK ||
+                release(v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
+                return ES_HEAP_CORRUPT;
+        }
+    }
+    return load_field(&v->h->cached_bytes) == 0 ? ES_HEAP_OK : ES_HEAP_CORRUPT;
+}
+
+/* take_block, and if the TLSF has no block large enough while the caches
+ * hold some, the same after flushing them. */
+static enum es_heap_status take_block_or_flush(const struct view *v, uint64_t n, struct block *taken)
+{
+    enum es_heap_status status = take_block(v, n, taken);
+    if (status != ES_HEAP_NO_MEMORY || load_field(&v->h->cached_bytes) == 0)
+        return status;
+    status = cache_flush(v);
+    return status == ES_HEAP_OK ? take_block(v, n, taken) : status;
+}
+
 /* Checks that p is the payload of a live block and reads its header. */
 static enum es_heap_status resolve_live(const struct view *v, const void *p, struct block *out)
 {
@@ -581,7 +696,7 @@ static enum es_heap_status resolve_live(const struct view *v, const void *p, str
     if ((payload & (GRANULE - 1)) != 0 || payload < v->begin + HEADER_SIZE ||
         payload > v->end - (MIN_BLOCK - HEADER_SIZE))
         return ES_HEAP_BAD_POINTER;
-    if (!read_block(v, payload - HEADER_SIZE, out) || !block_used(out))
+    if (!read_block(v, payload - HEADER_SIZE, out) || !block_used(out) || (out->flags & FLAG_CACHED))
         return ES_HEAP_BAD_POINTER;
     return ES_HEAP_OK;
 }
@@ -639,7 +754,23 @@ void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status)
         return NULL;
     }
     struct block b;
-    result = take_block(&v, n, &b);
+    uint64_t need = block_need(n);
+    if (need <= CACHE_MAX_BLOCK) {
+        result = cache_pop(&v, need, &b);
+        if (result == ES_HEAP_OK) {
+            /* Below the fresh mark by construction: clear what is asked. */
+            write_header(&v, b.off, need, FLAG_USED | (b.flags & FLAG_PREV_USED), n);
+            memset(v.base + b.off + HEADER_SIZE, 0, n);
+            count_alloc(&v, n);
+            set_status(status, ES_HEAP_OK);
+            return v.base + b.off + HEADER_SIZE;
+        }
+        if (result == ES_HEAP_CORRUPT) {
+            set_status(status, latch_corrupt(&v));
+            return NULL;
+        }
+    }
+    result = take_block_or_flush(&v, n, &b);
     if (result != ES_HEAP_OK) {
         set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
         return NULL;
@@ -664,7 +795,7 @@ enum es_heap_status es_heap_free(struct es_heap *h, void *p)
     result = resolve_live(&v, p, &b);
     if (result != ES_HEAP_OK)
         return result;
-    if (release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
+    if (!cache_push(&v, &b) && release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
         return latch_corrupt(&v);
     count_free(&v, b.aux);
     return ES_HEAP_OK;
@@ -743,8 +874,26 @@ void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status 
     uint64_t payload = b.off + HEADER_SIZE;
 
     bool done;
-    if (resize_in_place(&v, &b, n, &done) != ES_HEAP_OK) {
-        set_status(status, latch_corrupt(&v));
+    struct block moved;
+    result = resize_in_place(&v, &b, n, &done);
+    if (result == ES_HEAP_OK && !done) {
+        result = take_block(&v, n, &moved);
+        if (result == ES_HEAP_NO_MEMORY && load_field(&v.h->cached_bytes) != 0) {
+            /* A cached block may be what stands in the way, even of growing
+             * in place (a cached successor): flush the caches and try both
+             * again, so that the cache never fails a realloc the TLSF alone
+             * would do.  Flushing may change this block's PREV_USED. */
+            result = cache_flush(&v);
+            if (result == ES_HEAP_OK && (!read_block(&v, b.off, &b) || !block_used(&b)))
+                result = ES_HEAP_CORRUPT;
+            if (result == ES_HEAP_OK)
+                result = resize_in_place(&v, &b, n, &done);
+            if (result == ES_HEAP_OK && !done)
+                result = take_block(&v, n, &moved);
+        }
+    }
+    if (result != ES_HEAP_OK) {
+        set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
         return NULL;
     }
     if (done) {
@@ -760,20 +909,15 @@ void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status 
         return p;
     }
 
-    /* Move: n is larger than the old block's payload, so old_n < n. */
-    struct block moved;
-    result = take_block(&v, n, &moved);
-    if (result != ES_HEAP_OK) {
-        set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
-        return NULL;
-    }
+    /* Move (into `moved`, taken above): n is larger than the old block's
+     * payload, so old_n < n. */
     uint64_t new_payload = moved.off + HEADER_SIZE;
     memcpy(v.base + new_payload, v.base + payload, old_n);
     zero_new_bytes(&v, new_payload + old_n, new_payload + n);
     raise_fresh(&v, moved.off + moved.size);
     /* Taking the new block may have changed the old one's PREV_USED flag. */
     if (!read_block(&v, b.off, &b) || !block_used(&b) ||
-        release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK) {
+        (!cache_push(&v, &b) && release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)) {
         set_status(status, latch_corrupt(&v));
         return NULL;
     }
@@ -802,6 +946,7 @@ void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out)
     out->bytes_in_use = (size_t)load_field(&h->bytes_in_use);
     out->blocks_in_use = (size_t)load_field(&h->blocks_in_use);
     out->peak_bytes = (size_t)load_field(&h->peak_bytes);
+    out->cached_bytes = (size_t)load_field(&h->cached_bytes);
     out->arena_size = (size_t)(v.end - v.begin);
 }
 
@@ -832,13 +977,18 @@ bool es_heap_check(const struct es_heap *h)
         return false;
 
     /* Physical walk: every block valid, sizes tile the arena exactly. */
-    uint64_t free_blocks = 0, used_blocks = 0, requested = 0;
+    uint64_t free_blocks = 0, used_blocks = 0, requested = 0, cached_blocks = 0, cached_bytes = 0;
     bool prev_used = true;
     for (uint64_t off = v.begin; off < v.end;) {
         struct block b;
         if (!read_block(&v, off, &b) || ((b.flags & FLAG_PREV_USED) != 0) != prev_used)
             return false;
-        if (block_used(&b)) {
+        if (b.flags & FLAG_CACHED) {
+            if (off + b.size > v.fresh)
+                return false;
+            cached_blocks++;
+            cached_bytes += b.size;
+        } else if (block_used(&b)) {
             if (off + b.size > v.fresh)
                 return false;
             used_blocks++;
@@ -874,6 +1024,24 @@ bool es_heap_check(const struct es_heap *h)
         }
     }
     if (listed != free_blocks)
+        return false;
+
+    /* Cache lists: each holds cached blocks of its size, and together they
+     * hold every cached block once (counting bounds a cycle). */
+    if (load_field(&v.h->cached_bytes) != cached_bytes)
+        return false;
+    uint64_t cached_listed = 0;
+    for (unsigned cls = 0; cls < CACHE_CLASSES; cls++) {
+        uint64_t size = ((uint64_t)cls + MIN_BLOCK / GRANULE) << GRANULE_LOG2;
+        for (uint64_t cur = load_field(&v.h->cache_heads[cls]); cur != 0;) {
+            struct block b;
+            if (++cached_listed > cached_blocks || !read_block(&v, cur, &b) || !(b.flags & FLAG_CACHED) ||
+                b.size != size)
+                return false;
+            cur = b.aux;
+        }
+    }
+    if (cached_listed != cached_blocks)
         return false;
 
     return load_field(&h->bytes_in_use) == requested && load_field(&h->blocks_in_use) == used_blocks &&

@@ -35,6 +35,7 @@ struct es_heap_stats {
     size_t bytes_in_use;    /* sum of requested sizes of live blocks */
     size_t blocks_in_use;
     size_t peak_bytes;
+    size_t cached_bytes;    /* freed small blocks held for reuse (not in use) */
     size_t arena_size;      /* bytes usable for blocks and their headers */
 };
 
