@@ -69,6 +69,18 @@ size_t es_heap_block_size(const struct es_heap *h, const void *p);
 
 void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out);
 
+/* The live counters es_heap_stats reports, where the heap keeps them (in
+ * the region: like all its metadata, the expert can overwrite them, so they
+ * are figures to report, bounded by whoever reads them, never trusted).
+ * Fixed for the heap's life: a caller that publishes them after every call
+ * reads them through this pointer rather than calling es_heap_stats. */
+struct es_heap_counters {
+    uint64_t bytes_in_use;      /* sum of requested sizes of live blocks */
+    uint64_t blocks_in_use;
+    uint64_t peak_bytes;
+};
+const struct es_heap_counters *es_heap_counters(const struct es_heap *h);
+
 /* Walks every block and checks every invariant (for tests; O(n)).  Safe on
  * a scribbled heap: it returns false, it never leaves the region. */
 bool es_heap_check(const struct es_heap *h);
