@@ -137,6 +137,9 @@ struct es_heap {
 };
 
 #define CONTROL_SIZE ((sizeof(struct es_heap) + GRANULE - 1) & ~(size_t)(GRANULE - 1))
+/* cache_pop subtracts a cached size from the fresh mark, which is never
+ * below the arena's start. */
+_Static_assert(CONTROL_SIZE > CACHE_MAX_BLOCK, "control structure smaller than a cached block");
 
 /* A validated view of the heap, taken once per call so that the bounds used
  * for every check come from checked values, not from re-reading the region. */
@@ -650,9 +653,20 @@ static inline __attribute__((always_inline)) enum es_heap_status cache_pop(const
     uint64_t off = load_field(head);
     if (off == 0)
         return ES_HEAP_NO_MEMORY;
-    if (!read_block(v, off, out) || !(out->flags & FLAG_CACHED) || out->size != size ||
-        off + size > v->fresh)
+    /* read_block's checks for this one case, inline: in the arena below
+     * the fresh mark (fresh >= begin > CACHE_MAX_BLOCK, no underflow),
+     * aligned, flags USED and CACHED, exactly this size, tag. */
+    if (off < v->begin || off > v->fresh - size || (off & (GRANULE - 1)) != 0)
         return ES_HEAP_CORRUPT;
+    uint64_t word = load_word(v, off);
+    uint64_t low_bits = word & LOW_MASK;
+    if ((low_bits & ~FLAG_PREV_USED) != (size | FLAG_USED | FLAG_CACHED) ||
+        word >> SIZE_BITS != header_tag(off, low_bits))
+        return ES_HEAP_CORRUPT;
+    out->off = off;
+    out->size = size;
+    out->flags = low_bits & FLAG_MASK;
+    out->aux = load_word(v, off + 8);
     uint64_t cached = load_field(&v->h->cached_bytes);
     if (cached < size)
         return ES_HEAP_CORRUPT;
@@ -718,8 +732,23 @@ static inline __attribute__((always_inline)) enum es_heap_status resolve_live(co
     if ((payload & (GRANULE - 1)) != 0 || payload < v->begin + HEADER_SIZE ||
         payload > v->end - (MIN_BLOCK - HEADER_SIZE))
         return ES_HEAP_BAD_POINTER;
-    if (!read_block(v, payload - HEADER_SIZE, out) || !block_used(out) || (out->flags & FLAG_CACHED))
+    /* read_block's checks for a used, uncached block, inline: this is on
+     * every free.  The bounds above put the header in the arena, aligned. */
+    uint64_t off = payload - HEADER_SIZE;
+    uint64_t word = load_word(v, off);
+    uint64_t low_bits = word & LOW_MASK;
+    uint64_t size = low_bits & SIZE_MASK;
+    uint64_t flags = low_bits & FLAG_MASK;
+    if ((flags & ~FLAG_PREV_USED) != FLAG_USED || size < MIN_BLOCK || size > v->end - off ||
+        word >> SIZE_BITS != header_tag(off, low_bits))
         return ES_HEAP_BAD_POINTER;
+    uint64_t requested = load_word(v, off + 8);
+    if (requested > size - HEADER_SIZE || size - HEADER_SIZE - requested >= MAX_SLACK)
+        return ES_HEAP_BAD_POINTER;
+    out->off = off;
+    out->size = size;
+    out->flags = flags;
+    out->aux = requested;
     return ES_HEAP_OK;
 }
 
