@@ -1400,6 +1400,41 @@ START_TEST(quota_exhaustion_with_full_caches)
 }
 END_TEST
 
+/* Cached blocks pin their places; before the heap grows into memory never
+ * used (as much as the caches hold), they go back to the TLSF and merge, so
+ * a larger block reuses their room instead of growing the footprint. */
+START_TEST(caches_flushed_before_growing)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    static unsigned char *small[200];
+    for (size_t i = 0; i < 200; i++)
+        small[i] = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(small[199]);
+    for (size_t i = 0; i < 200; i++)
+        REQUIRE_EQ(es_heap_free(h, small[i]), ES_HEAP_OK);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 200 * 128);
+
+    /* 20000 bytes fit in the 25600 the small blocks held, once merged. */
+    unsigned char *big = es_heap_alloc(h, 20000, &status);
+    ck_assert_ptr_eq(big, small[0]);
+    REQUIRE_EQ(first_nonzero(big, 0, 20000), 20000);
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 0);
+    REQUIRE(es_heap_check(h));
+
+    /* The rest of the old blocks' room serves small requests again. */
+    unsigned char *after = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(after);
+    REQUIRE((uintptr_t)after < (uintptr_t)(small[199] + 128));
+    REQUIRE(es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
 /* Realloc between cached sizes: a moved block's old place is cached (and
  * refused as a pointer from then on), contents survive, growth is zeroed. */
 START_TEST(realloc_of_cached_sizes)
@@ -1471,6 +1506,7 @@ static Suite *heap_suite(void)
     tcase_add_test(focused, cached_block_double_free);
     tcase_add_test(focused, quota_exhaustion_with_full_caches);
     tcase_add_test(focused, realloc_of_cached_sizes);
+    tcase_add_test(focused, caches_flushed_before_growing);
     suite_add_tcase(s, focused);
 
     TCase *hostile = tcase_create("hostile");
