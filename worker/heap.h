@@ -60,7 +60,9 @@ void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status);
 void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status *status);
 
 /* Frees p (NULL is fine).  Detects double frees and pointers that are not
- * block starts of this heap. */
+ * block starts of this heap.  A block of up to 1 KiB may be kept in a cache
+ * for the next allocation of its size rather than merged at once (heap.c,
+ * "Small-block cache"); it counts as freed in the statistics. */
 enum es_heap_status es_heap_free(struct es_heap *h, void *p);
 
 /* Size as last requested for the live block p; 0 if p is not one (or the
