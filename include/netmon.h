@@ -803,6 +803,10 @@ LPVOID WINAPI ExpertReallocMemory(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory,
  * Frees a block.  expert-sandbox: freeing NULL succeeds; freeing a pointer
  * that is not a live block returns NMERR_INVALID_PARAMETER when the heap can
  * tell (double free, pointer outside the heap), and never corrupts the broker.
+ * A freed block of up to 1 KiB may be kept aside for the next allocation of
+ * its size (still refused as a double free); it counts as freed in the heap
+ * figures the broker reports (in use, blocks), and is given back to the
+ * heap before any allocation would fail for want of memory.
  */
 DWORD WINAPI ExpertFreeMemory(HEXPERTKEY hExpertKey, LPVOID pOriginalMemory);
 

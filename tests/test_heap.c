@@ -702,13 +702,15 @@ START_TEST(bad_pointers_are_refused)
     struct region r = region_map(1 << 20);
     struct es_heap *h = heap_on(&r);
     enum es_heap_status status;
-    unsigned char *a = es_heap_alloc(h, 200, &status);
-    unsigned char *b = es_heap_alloc(h, 200, &status);
-    unsigned char *c = es_heap_alloc(h, 200, &status);
+    /* Above the small-block cache's sizes, so that frees go to the TLSF and
+     * merge (the cached case is cached_block_double_free). */
+    unsigned char *a = es_heap_alloc(h, 1200, &status);
+    unsigned char *b = es_heap_alloc(h, 1200, &status);
+    unsigned char *c = es_heap_alloc(h, 1200, &status);
     ck_assert_ptr_nonnull(c);
     int on_stack = 0;
     void *foreign[] = {
-        a + 16, a + 1, a + 8, a + 199, a - 16, r.base, r.base + 16, r.base + r.size,
+        a + 16, a + 1, a + 8, a + 1199, a - 16, r.base, r.base + 16, r.base + r.size,
         r.base + r.size - 16, r.base - 16, r.base - 4096, r.base + r.size + 4096,
         &on_stack, (void *)(uintptr_t)16, (void *)UINTPTR_MAX, (void *)(UINTPTR_MAX - 15),
     };
@@ -733,7 +735,7 @@ START_TEST(bad_pointers_are_refused)
     REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_BAD_POINTER);
     ck_assert_ptr_null(es_heap_realloc(h, b, 10, &status));
     REQUIRE_EQ(status, ES_HEAP_BAD_POINTER);
-    unsigned char *big = es_heap_alloc(h, 600, &status);
+    unsigned char *big = es_heap_alloc(h, 3600, &status);
     ck_assert_ptr_eq(big, a);
     REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_BAD_POINTER);
     REQUIRE_EQ(es_heap_free(h, c), ES_HEAP_BAD_POINTER);
@@ -743,7 +745,7 @@ START_TEST(bad_pointers_are_refused)
     struct es_heap_stats stats;
     es_heap_stats(h, &stats);
     REQUIRE_EQ(stats.blocks_in_use, 1);
-    REQUIRE_EQ(stats.bytes_in_use, 600);
+    REQUIRE_EQ(stats.bytes_in_use, 3600);
     REQUIRE_EQ(es_heap_free(h, big), ES_HEAP_OK);
     void *survivor = es_heap_alloc(h, 1000, &status);
     ck_assert_ptr_nonnull(survivor);
@@ -1163,11 +1165,13 @@ START_TEST(corruption_is_latched)
     struct region r = region_map(1 << 20);
     struct es_heap *h = heap_on(&r);
     enum es_heap_status status;
-    unsigned char *a = es_heap_alloc(h, 100, &status);
-    unsigned char *b = es_heap_alloc(h, 100, &status);
+    /* Above the cache's sizes: freeing a goes to the TLSF, which validates
+     * a's successor (the cached case is overflow_into_cached_block). */
+    unsigned char *a = es_heap_alloc(h, 1100, &status);
+    unsigned char *b = es_heap_alloc(h, 1100, &status);
     ck_assert_ptr_nonnull(b);
     /* An overflow from a tramples b's header and a's free neighbour logic. */
-    memset(a, 0x41, 100 + 16 + 8);
+    memset(a, 0x41, 1104 + 16 + 8);
     enum es_heap_status freed = es_heap_free(h, b);
     REQUIRE(freed == ES_HEAP_BAD_POINTER || freed == ES_HEAP_CORRUPT);
     /* Freeing a needs b's header, which is garbage now. */
@@ -1177,6 +1181,300 @@ START_TEST(corruption_is_latched)
     ck_assert_ptr_null(es_heap_realloc(h, a, 10, &status));
     REQUIRE_EQ(status, ES_HEAP_CORRUPT);
     REQUIRE(!es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
+/* ---- Small-block cache ----------------------------------------------------- */
+
+/* A freed small block is cached (kept physically used, on a LIFO list of its
+ * size).  It must still be refused as a double free, a realloc or a size
+ * query, come back zeroed, and count as not in use. */
+START_TEST(cached_block_double_free)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    unsigned char *a = es_heap_alloc(h, 200, &status);
+    unsigned char *b = es_heap_alloc(h, 200, &status);
+    ck_assert_ptr_nonnull(b);
+    memset(a, 0xa5, 200);
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_OK);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.blocks_in_use, 1);
+    REQUIRE_EQ(stats.bytes_in_use, 200);
+    REQUIRE_EQ(stats.cached_bytes, 224);
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_BAD_POINTER);
+    ck_assert_ptr_null(es_heap_realloc(h, a, 10, &status));
+    REQUIRE_EQ(status, ES_HEAP_BAD_POINTER);
+    REQUIRE_EQ(es_heap_block_size(h, a), 0);
+    REQUIRE(es_heap_check(h));
+
+    /* Same size class: the cached block comes back, cleared. */
+    unsigned char *again = es_heap_alloc(h, 195, &status);
+    ck_assert_ptr_eq(again, a);
+    REQUIRE_EQ(first_nonzero(again, 0, 195), 195);
+    REQUIRE_EQ(es_heap_block_size(h, again), 195);
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 0);
+    REQUIRE_EQ(stats.bytes_in_use, 395);
+    /* Popped, it is an ordinary live block: one free works, the next not. */
+    REQUIRE_EQ(es_heap_free(h, again), ES_HEAP_OK);
+    REQUIRE_EQ(es_heap_free(h, again), ES_HEAP_BAD_POINTER);
+    REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_OK);
+    REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_BAD_POINTER);
+    REQUIRE(es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
+/* Five cached blocks of one size (LIFO: e is the head, linked to d); the
+ * expert then overwrites e's link (header word 1, 8 bytes below its
+ * payload).  Popping e is fine; popping what the link names must be refused
+ * as corruption unless it really is a cached block of that size: never a
+ * live block, a free block, a block of another size, garbage, or e again. */
+static void corrupt_cache_link(int which)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    unsigned char *blocks[5], *other, *live, *big;
+    for (int i = 0; i < 5; i++)
+        blocks[i] = es_heap_alloc(h, 100, &status);
+    other = es_heap_alloc(h, 300, &status);
+    live = es_heap_alloc(h, 100, &status);
+    big = es_heap_alloc(h, 5000, &status);
+    unsigned char *guard = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(guard);
+    REQUIRE_EQ(es_heap_free(h, other), ES_HEAP_OK);   /* cached, other size */
+    REQUIRE_EQ(es_heap_free(h, big), ES_HEAP_OK);     /* TLSF free block */
+    for (int i = 0; i < 5; i++)
+        REQUIRE_EQ(es_heap_free(h, blocks[i]), ES_HEAP_OK);
+    REQUIRE(es_heap_check(h));
+
+    unsigned char *e = blocks[4];
+    uint64_t base = (uint64_t)(uintptr_t)h;
+    uint64_t link;
+    bool legit = false;
+    switch (which) {
+    case 0: link = (uint64_t)(uintptr_t)(live - 16) - base; break;      /* a live block */
+    case 1: link = (uint64_t)(uintptr_t)(big - 16) - base; break;       /* a free block */
+    case 2: link = (uint64_t)(uintptr_t)(other - 16) - base; break;     /* cached, 300 */
+    case 3: link = (uint64_t)(uintptr_t)(e - 16) - base; break;         /* itself: a cycle */
+    case 4: link = (uint64_t)(uintptr_t)(live + 32) - base; break;      /* inside a live block */
+    case 5: link = r.size + 4096; break;                                /* past the arena */
+    case 6: link = UINT64_MAX - 15; break;
+    case 7: link = 8; break;                                            /* the control block */
+    case 8: link = (uint64_t)(uintptr_t)(blocks[1] - 16) - base + 1; break; /* misaligned */
+    case 9: link = 0x4141414141414141u; break;
+    default:                                                            /* skips d: still sound */
+        link = (uint64_t)(uintptr_t)(blocks[2] - 16) - base;
+        legit = true;
+        break;
+    }
+    memcpy(e - 8, &link, sizeof link);
+
+    unsigned char *first = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_eq(first, e);
+    unsigned char *second = es_heap_alloc(h, 100, &status);
+    if (legit) {
+        ck_assert_ptr_eq(second, blocks[2]);
+        REQUIRE_EQ(first_nonzero(second, 0, 100), 100);
+        /* d is lost to the cache (an expert's scribble), never handed out
+         * twice; the walk notices the unlisted cached block. */
+        REQUIRE(!es_heap_check(h));
+    } else {
+        ck_assert_ptr_null(second);
+        REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+        ck_assert_ptr_null(es_heap_alloc(h, 5000, &status));
+        REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+        REQUIRE_EQ(es_heap_free(h, live), ES_HEAP_CORRUPT);
+        REQUIRE(!es_heap_check(h));
+    }
+    region_unmap(&r);
+}
+
+START_TEST(corrupted_cache_links)
+{
+    corrupt_cache_link(_i);
+}
+END_TEST
+
+/* An overflow from a live block over the header of its cached successor:
+ * popping the successor checks its tag, so it is caught, not handed out. */
+START_TEST(overflow_into_cached_block)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    unsigned char *a = es_heap_alloc(h, 100, &status);
+    unsigned char *b = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(b);
+    REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_OK);
+    memset(a, 0x41, 112 + 16);
+    ck_assert_ptr_null(es_heap_alloc(h, 100, &status));
+    REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_CORRUPT);
+    REQUIRE(!es_heap_check(h));
+    region_unmap(&r);
+
+    /* The same scribble found while flushing (an allocation the TLSF alone
+     * cannot satisfy) is corruption too. */
+    r = region_map(1 << 16);
+    h = heap_on(&r);
+    a = es_heap_alloc(h, 100, &status);
+    b = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(b);
+    REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_OK);
+    memset(a, 0x41, 112 + 16);
+    /* a (128 bytes) stays: only with b merged back does this fit. */
+    ck_assert_ptr_null(es_heap_alloc(h, arena_of(h) - 16 - 128, &status));
+    REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+    region_unmap(&r);
+}
+END_TEST
+
+/* The whole quota in small blocks of every cached size, all freed (the
+ * caches fill up to their cap, the rest goes to the TLSF): one allocation of
+ * nearly the whole arena must still succeed, by flushing the caches, and a
+ * realloc that can only grow in place over cached neighbours too. */
+START_TEST(quota_exhaustion_with_full_caches)
+{
+    struct region r = region_map(1 << 18);
+    struct es_heap *h = heap_on(&r);
+    size_t arena = arena_of(h);
+    enum es_heap_status status;
+    static void *kept[20000];
+    size_t count = 0;
+    for (;;) {
+        size_t n = 1 + (count * 37) % 1024;
+        void *p = es_heap_alloc(h, n, &status);
+        if (p == NULL) {
+            REQUIRE_EQ(status, ES_HEAP_NO_MEMORY);
+            break;
+        }
+        REQUIRE(count < sizeof kept / sizeof kept[0]);
+        kept[count++] = p;
+    }
+    /* The last ones are too big for what is left: fill with the smallest. */
+    while (count < sizeof kept / sizeof kept[0] && (kept[count] = es_heap_alloc(h, 1, &status)) != NULL)
+        count++;
+    REQUIRE(es_heap_check(h));
+    for (size_t i = 0; i < count; i++)
+        REQUIRE_EQ(es_heap_free(h, kept[i]), ES_HEAP_OK);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.blocks_in_use, 0);
+    REQUIRE_EQ(stats.bytes_in_use, 0);
+    ck_assert_uint_gt(stats.cached_bytes, 0);
+    ck_assert_uint_le(stats.cached_bytes, arena / 8);
+    REQUIRE(es_heap_check(h));
+
+    unsigned char *whole = es_heap_alloc(h, arena - 16, &status);
+    ck_assert_ptr_nonnull(whole);
+    REQUIRE_EQ(first_nonzero(whole, 0, arena - 16), arena - 16);
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 0);
+    REQUIRE(es_heap_check(h));
+    REQUIRE_EQ(es_heap_free(h, whole), ES_HEAP_OK);
+
+    /* Realloc: the first block stays, everything after it is cached or
+     * free; growing it to the whole arena needs those cached neighbours. */
+    unsigned char *first = es_heap_alloc(h, 64, &status);
+    memset(first, 0x5a, 64);
+    count = 0;
+    while (count < sizeof kept / sizeof kept[0] && (kept[count] = es_heap_alloc(h, 48, &status)) != NULL)
+        count++;
+    for (size_t i = 0; i < count; i++)
+        REQUIRE_EQ(es_heap_free(h, kept[i]), ES_HEAP_OK);
+    es_heap_stats(h, &stats);
+    ck_assert_uint_gt(stats.cached_bytes, 0);
+    unsigned char *grown = es_heap_realloc(h, first, arena - 16, &status);
+    ck_assert_ptr_eq(grown, first);
+    for (size_t i = 0; i < 64; i++)
+        REQUIRE_EQ(grown[i], 0x5a);
+    REQUIRE_EQ(first_nonzero(grown, 64, arena - 16), arena - 16);
+    REQUIRE(es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
+/* Cached blocks pin their places; before the heap grows into memory never
+ * used (as much as the caches hold), they go back to the TLSF and merge, so
+ * a larger block reuses their room instead of growing the footprint. */
+START_TEST(caches_flushed_before_growing)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    static unsigned char *small[200];
+    for (size_t i = 0; i < 200; i++)
+        small[i] = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(small[199]);
+    for (size_t i = 0; i < 200; i++)
+        REQUIRE_EQ(es_heap_free(h, small[i]), ES_HEAP_OK);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 200 * 128);
+
+    /* 20000 bytes fit in the 25600 the small blocks held, once merged. */
+    unsigned char *big = es_heap_alloc(h, 20000, &status);
+    ck_assert_ptr_eq(big, small[0]);
+    REQUIRE_EQ(first_nonzero(big, 0, 20000), 20000);
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 0);
+    REQUIRE(es_heap_check(h));
+
+    /* The rest of the old blocks' room serves small requests again. */
+    unsigned char *after = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(after);
+    REQUIRE((uintptr_t)after < (uintptr_t)(small[199] + 128));
+    REQUIRE(es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
+/* Realloc between cached sizes: a moved block's old place is cached (and
+ * refused as a pointer from then on), contents survive, growth is zeroed. */
+START_TEST(realloc_of_cached_sizes)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    unsigned char *a = es_heap_alloc(h, 100, &status);
+    unsigned char *pin = es_heap_alloc(h, 16, &status);  /* a cannot grow in place */
+    ck_assert_ptr_nonnull(pin);
+    fill_pattern(a, 0, 100, 7);
+    unsigned char *moved = es_heap_realloc(h, a, 500, &status);
+    ck_assert_ptr_nonnull(moved);
+    ck_assert_ptr_ne(moved, a);
+    REQUIRE_EQ(pattern_mismatch(moved, 0, 100, 7), 100);
+    REQUIRE_EQ(first_nonzero(moved, 100, 500), 500);
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_BAD_POINTER);
+    ck_assert_ptr_null(es_heap_realloc(h, a, 50, &status));
+    REQUIRE_EQ(status, ES_HEAP_BAD_POINTER);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.bytes_in_use, 516);
+    REQUIRE_EQ(stats.blocks_in_use, 2);
+    REQUIRE_EQ(stats.cached_bytes, 128);
+    REQUIRE(es_heap_check(h));
+
+    /* Its old place comes back, cleared, for the same size. */
+    unsigned char *b = es_heap_alloc(h, 110, &status);
+    ck_assert_ptr_eq(b, a);
+    REQUIRE_EQ(first_nonzero(b, 0, 110), 110);
+    /* Shrinking and growing within cached sizes keeps contents. */
+    fill_pattern(moved, 0, 500, 9);
+    unsigned char *shrunk = es_heap_realloc(h, moved, 40, &status);
+    ck_assert_ptr_eq(shrunk, moved);
+    REQUIRE_EQ(pattern_mismatch(shrunk, 0, 40, 9), 40);
+    unsigned char *regrown = es_heap_realloc(h, shrunk, 1000, &status);
+    ck_assert_ptr_nonnull(regrown);
+    REQUIRE_EQ(pattern_mismatch(regrown, 0, 40, 9), 40);
+    REQUIRE_EQ(first_nonzero(regrown, 40, 1000), 1000);
+    REQUIRE(es_heap_check(h));
     region_unmap(&r);
 }
 END_TEST
@@ -1205,6 +1503,10 @@ static Suite *heap_suite(void)
     tcase_add_test(focused, zero_size_blocks_are_unique);
     tcase_add_test(focused, huge_sizes_fail_cleanly);
     tcase_add_test(focused, stats_track_requested_sizes);
+    tcase_add_test(focused, cached_block_double_free);
+    tcase_add_test(focused, quota_exhaustion_with_full_caches);
+    tcase_add_test(focused, realloc_of_cached_sizes);
+    tcase_add_test(focused, caches_flushed_before_growing);
     suite_add_tcase(s, focused);
 
     TCase *hostile = tcase_create("hostile");
@@ -1214,6 +1516,8 @@ static Suite *heap_suite(void)
     tcase_add_loop_test(hostile, scribbled_words_in_busy_heap, 0, 4);
     tcase_add_loop_test(hostile, stale_headers_from_a_larger_heap, 0, 3);
     tcase_add_test(hostile, corruption_is_latched);
+    tcase_add_loop_test(hostile, corrupted_cache_links, 0, 11);
+    tcase_add_test(hostile, overflow_into_cached_block);
     suite_add_tcase(s, hostile);
     return s;
 }

@@ -34,6 +34,35 @@
  * only in es_heap_check, which is bounded by the number of blocks.  An
  * inconsistency latches `corrupt`, after which every call fails fast.
  *
+ * Small-block cache: a freed block of at most CACHE_MAX_BLOCK bytes does not
+ * go back to the TLSF at once.  It stays physically used (its neighbours
+ * still see USED, so nothing merges with it), gets the CACHED flag in its
+ * header (so a second free of it, or a realloc, is refused like a free of a
+ * free block), and is pushed on a LIFO list per exact block size, linked
+ * through header word 1.  An allocation of that size pops it: no split, no
+ * merge, no neighbour validation.  The lists live in the region, so a popped
+ * entry is validated like any header (bounds, alignment, tag, flags USED and
+ * CACHED, exact class size, below the fresh mark) and popping rewrites its
+ * header without CACHED: a list made to point at a live block, a free block,
+ * a block of another class, at garbage or back at a block already popped
+ * (a cycle) is caught as corruption, never handed out.  The lists hold at
+ * most cache_cap() bytes.  Every list is flushed into the TLSF (released and
+ * merged as an ordinary free) when the TLSF cannot satisfy a request, so
+ * cached blocks never make an allocation fail that the same heap without a
+ * cache would satisfy, and also before the TLSF carves a block from above
+ * the fresh mark (grows the heap's footprint) when the heap has grown by as
+ * much as the caches hold since they were last flushed, or when the growth
+ * would take the footprint past CACHE_FOOTPRINT_FACTOR times the peak of
+ * live requested bytes: cached blocks pin their places and keep free neighbours from
+ * merging, and without that flush a workload of many sizes grows its
+ * footprint (bench, mixed: 3.6x the live bytes in a short run, 5.9x in a
+ * long one, against 1.7x for the TLSF alone; 2.0x with it), while one that
+ * reuses a few sizes keeps its caches.  Cached blocks count
+ * as free in the statistics (bytes and blocks in use); their bytes are
+ * reported apart, as cached_bytes.  A free into the cache does not look at
+ * the block's neighbours: an overflow into the next header is found when
+ * that block is freed, popped or flushed, not when this one is freed.
+ *
  * Zero-filling: the region starts as zeroes (a fresh memfd).  `fresh` marks
  * the lowest offset above which no block was ever handed out; above it only
  * the allocator's own metadata can be non-zero, and only in two places: the
@@ -63,11 +92,23 @@ enum {
      * MIN_BLOCK or more); checked as part of header validation. */
     MAX_SLACK = 48,
     FRESH_DIRTY = 32,
+    /* Cached block sizes: 32 .. 1040 (requests up to 1 KiB), one list per
+     * granule. */
+    CACHE_MAX_BLOCK = 1040,
+    CACHE_CLASSES = CACHE_MAX_BLOCK / GRANULE - 1,
+    /* The caches never hold more than this, nor more than an eighth of the
+     * arena: enough for tens of thousands of small blocks, little enough
+     * that what they keep out of the TLSF does not fragment it much. */
+    CACHE_CAP_LIMIT = 4 << 20,
+    /* While the caches hold blocks, the heap does not grow past this many
+     * times the peak of live requested bytes without flushing them first. */
+    CACHE_FOOTPRINT_FACTOR = 2,
 };
 
 #define SMALL_LIMIT ((uint64_t)1 << SMALL_LIMIT_LOG2)
 #define FLAG_USED ((uint64_t)1)
 #define FLAG_PREV_USED ((uint64_t)2)
+#define FLAG_CACHED ((uint64_t)4)          /* only with FLAG_USED */
 #define FLAG_MASK ((uint64_t)15)
 #define LOW_MASK (((uint64_t)1 << SIZE_BITS) - 1)
 #define SIZE_MASK (LOW_MASK & ~FLAG_MASK)
@@ -92,15 +133,19 @@ struct es_heap {
     uint64_t fresh;             /* see the file comment */
     uint64_t fresh_inverse;     /* ~fresh, so a scribble over it shows */
     uint64_t corrupt;           /* latched on the first inconsistency */
-    uint64_t bytes_in_use;
-    uint64_t blocks_in_use;
-    uint64_t peak_bytes;
+    struct es_heap_counters counters;
     uint64_t fl_bitmap;
     uint32_t sl_bitmap[FL_COUNT];
     uint64_t heads[FL_COUNT][SL_COUNT];  /* 0: empty list */
+    uint64_t cached_bytes;      /* sum of block sizes on the cache lists */
+    uint64_t flush_mark;        /* the fresh mark at the last cache flush */
+    uint64_t cache_heads[CACHE_CLASSES]; /* 0: empty list */
 };
 
 #define CONTROL_SIZE ((sizeof(struct es_heap) + GRANULE - 1) & ~(size_t)(GRANULE - 1))
+/* cache_pop subtracts a cached size from the fresh mark, which is never
+ * below the arena's start. */
+_Static_assert(CONTROL_SIZE > CACHE_MAX_BLOCK, "control structure smaller than a cached block");
 
 /* A validated view of the heap, taken once per call so that the bounds used
  * for every check come from checked values, not from re-reading the region. */
@@ -227,7 +272,7 @@ static enum es_heap_status latch_corrupt(const struct view *v)
 /* Validates the control structure for a mutating call.  Even when it is
  * garbage, h is the region start the caller was given by es_heap_init, so
  * latching the flag there stays inside the region. */
-static enum es_heap_status enter(struct es_heap *h, struct view *v)
+static inline __attribute__((always_inline)) enum es_heap_status enter(struct es_heap *h, struct view *v)
 {
     if (h == NULL)
         return ES_HEAP_CORRUPT;
@@ -255,13 +300,18 @@ static bool read_block(const struct view *v, uint64_t off, struct block *out)
         return false;
     uint64_t size = low_bits & SIZE_MASK;
     uint64_t flags = low_bits & FLAG_MASK;
-    if ((flags & ~(FLAG_USED | FLAG_PREV_USED)) != 0 || size < MIN_BLOCK || size > v->end - off)
+    if ((flags & ~(FLAG_USED | FLAG_PREV_USED | FLAG_CACHED)) != 0 || size < MIN_BLOCK ||
+        size > v->end - off)
         return false;
     out->off = off;
     out->size = size;
     out->flags = flags;
     out->aux = load_word(v, off + 8);
-    if (flags & FLAG_USED) {
+    if (flags & FLAG_CACHED) {
+        /* word 1 is a cache link, checked when it is followed */
+        if (!(flags & FLAG_USED) || size > CACHE_MAX_BLOCK)
+            return false;
+    } else if (flags & FLAG_USED) {
         uint64_t payload = size - HEADER_SIZE;
         if (out->aux > payload || payload - out->aux >= MAX_SLACK)
             return false;
@@ -460,27 +510,27 @@ static void raise_fresh(struct view *v, uint64_t block_end)
     }
 }
 
-static void count_alloc(const struct view *v, uint64_t n)
+static inline __attribute__((always_inline)) void count_alloc(const struct view *v, uint64_t n)
 {
-    uint64_t in_use = load_field(&v->h->bytes_in_use) + n;
-    store_field(&v->h->bytes_in_use, in_use);
-    store_field(&v->h->blocks_in_use, load_field(&v->h->blocks_in_use) + 1);
-    if (in_use > load_field(&v->h->peak_bytes))
-        store_field(&v->h->peak_bytes, in_use);
+    uint64_t in_use = load_field(&v->h->counters.bytes_in_use) + n;
+    store_field(&v->h->counters.bytes_in_use, in_use);
+    store_field(&v->h->counters.blocks_in_use, load_field(&v->h->counters.blocks_in_use) + 1);
+    if (in_use > load_field(&v->h->counters.peak_bytes))
+        store_field(&v->h->counters.peak_bytes, in_use);
 }
 
 static void count_resize(const struct view *v, uint64_t old_n, uint64_t new_n)
 {
-    uint64_t in_use = load_field(&v->h->bytes_in_use) - old_n + new_n;
-    store_field(&v->h->bytes_in_use, in_use);
-    if (in_use > load_field(&v->h->peak_bytes))
-        store_field(&v->h->peak_bytes, in_use);
+    uint64_t in_use = load_field(&v->h->counters.bytes_in_use) - old_n + new_n;
+    store_field(&v->h->counters.bytes_in_use, in_use);
+    if (in_use > load_field(&v->h->counters.peak_bytes))
+        store_field(&v->h->counters.peak_bytes, in_use);
 }
 
-static void count_free(const struct view *v, uint64_t n)
+static inline __attribute__((always_inline)) void count_free(const struct view *v, uint64_t n)
 {
-    store_field(&v->h->bytes_in_use, load_field(&v->h->bytes_in_use) - n);
-    store_field(&v->h->blocks_in_use, load_field(&v->h->blocks_in_use) - 1);
+    store_field(&v->h->counters.bytes_in_use, load_field(&v->h->counters.bytes_in_use) - n);
+    store_field(&v->h->counters.blocks_in_use, load_field(&v->h->counters.blocks_in_use) - 1);
 }
 
 /* Takes a free block for a request of n bytes and marks it used; does not
@@ -571,8 +621,122 @@ static enum es_heap_status release(const struct view *v, uint64_t off, uint64_t 
     return ES_HEAP_OK;
 }
 
+/* ---- Small-block cache ---------------------------------------------------- */
+
+static inline unsigned cache_class(uint64_t size)
+{
+    return (unsigned)(size >> GRANULE_LOG2) - MIN_BLOCK / GRANULE;
+}
+
+static inline uint64_t cache_cap(const struct view *v)
+{
+    uint64_t cap = (v->end - v->begin) / 8;
+    return cap < CACHE_CAP_LIMIT ? cap : CACHE_CAP_LIMIT;
+}
+
+/* Pushes the validated used block b (not cached) on its list, if the caches
+ * have room; false if they have not (the caller releases it instead). */
+static inline __attribute__((always_inline)) bool cache_push(const struct view *v, const struct block *b)
+{
+    uint64_t cached = load_field(&v->h->cached_bytes);
+    uint64_t cap = cache_cap(v);
+    if (b->size > CACHE_MAX_BLOCK || cached > cap || cap - cached < b->size)
+        return false;
+    uint64_t *head = &v->h->cache_heads[cache_class(b->size)];
+    write_header(v, b->off, b->size, FLAG_USED | FLAG_CACHED | (b->flags & FLAG_PREV_USED), load_field(head));
+    store_field(head, b->off);
+    store_field(&v->h->cached_bytes, cached + b->size);
+    return true;
+}
+
+/* Pops the head of the list of blocks of exactly `size` bytes into *out
+ * (its header still says CACHED: the caller rewrites it).  NO_MEMORY when
+ * the list is empty, CORRUPT when its head is not a cached block of that
+ * size below the fresh mark. */
+static inline __attribute__((always_inline)) enum es_heap_status cache_pop(const struct view *v, uint64_t size, struct block *out)
+{
+    uint64_t *head = &v->h->cache_heads[cache_class(size)];
+    uint64_t off = load_field(head);
+    if (off == 0)
+        return ES_HEAP_NO_MEMORY;
+    /* read_block's checks for this one case, inline: in the arena below
+     * the fresh mark (fresh >= begin > CACHE_MAX_BLOCK, no underflow),
+     * aligned, flags USED and CACHED, exactly this size, tag. */
+    if (off < v->begin || off > v->fresh - size || (off & (GRANULE - 1)) != 0)
+        return ES_HEAP_CORRUPT;
+    uint64_t word = load_word(v, off);
+    uint64_t low_bits = word & LOW_MASK;
+    if ((low_bits & ~FLAG_PREV_USED) != (size | FLAG_USED | FLAG_CACHED) ||
+        word >> SIZE_BITS != header_tag(off, low_bits))
+        return ES_HEAP_CORRUPT;
+    out->off = off;
+    out->size = size;
+    out->flags = low_bits & FLAG_MASK;
+    out->aux = load_word(v, off + 8);
+    uint64_t cached = load_field(&v->h->cached_bytes);
+    if (cached < size)
+        return ES_HEAP_CORRUPT;
+    store_field(head, out->aux);
+    store_field(&v->h->cached_bytes, cached - size);
+    return ES_HEAP_OK;
+}
+
+/* Releases every cached block into the TLSF.  Each step turns one cached
+ * header into a free (or swallowed) one, so a list that loops back runs
+ * into a header that is no longer CACHED and stops as corruption. */
+static enum es_heap_status cache_flush(const struct view *v)
+{
+    for (unsigned cls = 0; cls < CACHE_CLASSES; cls++) {
+        uint64_t size = ((uint64_t)cls + MIN_BLOCK / GRANULE) << GRANULE_LOG2;
+        for (;;) {
+            struct block b;
+            enum es_heap_status status = cache_pop(v, size, &b);
+            if (status == ES_HEAP_NO_MEMORY)
+                break;
+            if (status != ES_HEAP_OK ||
+                release(v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
+                return ES_HEAP_CORRUPT;
+        }
+    }
+    store_field(&v->h->flush_mark, v->fresh);
+    return load_field(&v->h->cached_bytes) == 0 ? ES_HEAP_OK : ES_HEAP_CORRUPT;
+}
+
+/* take_block, after flushing the caches if they hold anything and the TLSF
+ * would otherwise fail, or would carve the block from memory never used
+ * before when the heap has already grown by as much as the caches hold since
+ * the last flush or would grow past CACHE_FOOTPRINT_FACTOR times the peak of
+ * live bytes.  The growth conditions bound what the caches cost in
+ * memory: a cached block pins its place, so free neighbours cannot merge
+ * across it, and a heap with scattered cached blocks would otherwise keep
+ * growing where the TLSF alone would have reused merged holes.  (The peak is
+ * in the region and could be scribbled, as could the mark: that only
+ * changes when the caches are flushed.) */
+static enum es_heap_status take_block_or_flush(const struct view *v, uint64_t n, struct block *taken)
+{
+    uint64_t need = block_need(n);
+    uint64_t cached = load_field(&v->h->cached_bytes);
+    if (cached != 0 && need <= v->end - v->begin) {
+        struct block found;
+        enum es_heap_status status = find_free(v, need, &found);
+        if (status == ES_HEAP_CORRUPT)
+            return status;
+        uint64_t grown_to = found.off + need;
+        uint64_t mark = load_field(&v->h->flush_mark);
+        if (status == ES_HEAP_NO_MEMORY ||
+            (grown_to > v->fresh &&
+             (mark > v->fresh || v->fresh - mark >= cached ||
+              (grown_to - v->begin) / CACHE_FOOTPRINT_FACTOR > load_field(&v->h->counters.peak_bytes)))) {
+            status = cache_flush(v);
+            if (status != ES_HEAP_OK)
+                return status;
+        }
+    }
+    return take_block(v, n, taken);
+}
+
 /* Checks that p is the payload of a live block and reads its header. */
-static enum es_heap_status resolve_live(const struct view *v, const void *p, struct block *out)
+static inline __attribute__((always_inline)) enum es_heap_status resolve_live(const struct view *v, const void *p, struct block *out)
 {
     uintptr_t address = (uintptr_t)p, base = (uintptr_t)v->base;
     if (address < base)
@@ -581,8 +745,23 @@ static enum es_heap_status resolve_live(const struct view *v, const void *p, str
     if ((payload & (GRANULE - 1)) != 0 || payload < v->begin + HEADER_SIZE ||
         payload > v->end - (MIN_BLOCK - HEADER_SIZE))
         return ES_HEAP_BAD_POINTER;
-    if (!read_block(v, payload - HEADER_SIZE, out) || !block_used(out))
+    /* read_block's checks for a used, uncached block, inline: this is on
+     * every free.  The bounds above put the header in the arena, aligned. */
+    uint64_t off = payload - HEADER_SIZE;
+    uint64_t word = load_word(v, off);
+    uint64_t low_bits = word & LOW_MASK;
+    uint64_t size = low_bits & SIZE_MASK;
+    uint64_t flags = low_bits & FLAG_MASK;
+    if ((flags & ~FLAG_PREV_USED) != FLAG_USED || size < MIN_BLOCK || size > v->end - off ||
+        word >> SIZE_BITS != header_tag(off, low_bits))
         return ES_HEAP_BAD_POINTER;
+    uint64_t requested = load_word(v, off + 8);
+    if (requested > size - HEADER_SIZE || size - HEADER_SIZE - requested >= MAX_SLACK)
+        return ES_HEAP_BAD_POINTER;
+    out->off = off;
+    out->size = size;
+    out->flags = flags;
+    out->aux = requested;
     return ES_HEAP_OK;
 }
 
@@ -639,7 +818,23 @@ void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status)
         return NULL;
     }
     struct block b;
-    result = take_block(&v, n, &b);
+    uint64_t need = block_need(n);
+    if (need <= CACHE_MAX_BLOCK) {
+        result = cache_pop(&v, need, &b);
+        if (result == ES_HEAP_OK) {
+            /* Below the fresh mark by construction: clear what is asked. */
+            write_header(&v, b.off, need, FLAG_USED | (b.flags & FLAG_PREV_USED), n);
+            memset(v.base + b.off + HEADER_SIZE, 0, n);
+            count_alloc(&v, n);
+            set_status(status, ES_HEAP_OK);
+            return v.base + b.off + HEADER_SIZE;
+        }
+        if (result == ES_HEAP_CORRUPT) {
+            set_status(status, latch_corrupt(&v));
+            return NULL;
+        }
+    }
+    result = take_block_or_flush(&v, n, &b);
     if (result != ES_HEAP_OK) {
         set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
         return NULL;
@@ -664,7 +859,7 @@ enum es_heap_status es_heap_free(struct es_heap *h, void *p)
     result = resolve_live(&v, p, &b);
     if (result != ES_HEAP_OK)
         return result;
-    if (release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
+    if (!cache_push(&v, &b) && release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)
         return latch_corrupt(&v);
     count_free(&v, b.aux);
     return ES_HEAP_OK;
@@ -743,8 +938,24 @@ void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status 
     uint64_t payload = b.off + HEADER_SIZE;
 
     bool done;
-    if (resize_in_place(&v, &b, n, &done) != ES_HEAP_OK) {
-        set_status(status, latch_corrupt(&v));
+    struct block moved;
+    result = resize_in_place(&v, &b, n, &done);
+    if (result == ES_HEAP_OK && !done) {
+        bool had_cache = load_field(&v.h->cached_bytes) != 0;
+        result = take_block_or_flush(&v, n, &moved);
+        if (result == ES_HEAP_NO_MEMORY && had_cache) {
+            /* The caches are flushed now, and a cached successor may have
+             * been what kept the block from growing in place: try that
+             * again, so that the cache never fails a realloc the TLSF alone
+             * would do.  Flushing may have changed this block's PREV_USED. */
+            if (!read_block(&v, b.off, &b) || !block_used(&b))
+                result = ES_HEAP_CORRUPT;
+            else if ((result = resize_in_place(&v, &b, n, &done)) == ES_HEAP_OK && !done)
+                result = ES_HEAP_NO_MEMORY;
+        }
+    }
+    if (result != ES_HEAP_OK) {
+        set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
         return NULL;
     }
     if (done) {
@@ -760,20 +971,15 @@ void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status 
         return p;
     }
 
-    /* Move: n is larger than the old block's payload, so old_n < n. */
-    struct block moved;
-    result = take_block(&v, n, &moved);
-    if (result != ES_HEAP_OK) {
-        set_status(status, result == ES_HEAP_CORRUPT ? latch_corrupt(&v) : result);
-        return NULL;
-    }
+    /* Move (into `moved`, taken above): n is larger than the old block's
+     * payload, so old_n < n. */
     uint64_t new_payload = moved.off + HEADER_SIZE;
     memcpy(v.base + new_payload, v.base + payload, old_n);
     zero_new_bytes(&v, new_payload + old_n, new_payload + n);
     raise_fresh(&v, moved.off + moved.size);
     /* Taking the new block may have changed the old one's PREV_USED flag. */
     if (!read_block(&v, b.off, &b) || !block_used(&b) ||
-        release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK) {
+        (!cache_push(&v, &b) && release(&v, b.off, b.size, (b.flags & FLAG_PREV_USED) != 0) != ES_HEAP_OK)) {
         set_status(status, latch_corrupt(&v));
         return NULL;
     }
@@ -793,15 +999,21 @@ size_t es_heap_block_size(const struct es_heap *h, const void *p)
     return (size_t)b.aux;
 }
 
+const struct es_heap_counters *es_heap_counters(const struct es_heap *h)
+{
+    return &h->counters;
+}
+
 void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out)
 {
     struct view v;
     memset(out, 0, sizeof *out);
     if (!control_valid(h, &v))
         return;
-    out->bytes_in_use = (size_t)load_field(&h->bytes_in_use);
-    out->blocks_in_use = (size_t)load_field(&h->blocks_in_use);
-    out->peak_bytes = (size_t)load_field(&h->peak_bytes);
+    out->bytes_in_use = (size_t)load_field(&h->counters.bytes_in_use);
+    out->blocks_in_use = (size_t)load_field(&h->counters.blocks_in_use);
+    out->peak_bytes = (size_t)load_field(&h->counters.peak_bytes);
+    out->cached_bytes = (size_t)load_field(&h->cached_bytes);
     out->arena_size = (size_t)(v.end - v.begin);
 }
 
@@ -832,13 +1044,18 @@ bool es_heap_check(const struct es_heap *h)
         return false;
 
     /* Physical walk: every block valid, sizes tile the arena exactly. */
-    uint64_t free_blocks = 0, used_blocks = 0, requested = 0;
+    uint64_t free_blocks = 0, used_blocks = 0, requested = 0, cached_blocks = 0, cached_bytes = 0;
     bool prev_used = true;
     for (uint64_t off = v.begin; off < v.end;) {
         struct block b;
         if (!read_block(&v, off, &b) || ((b.flags & FLAG_PREV_USED) != 0) != prev_used)
             return false;
-        if (block_used(&b)) {
+        if (b.flags & FLAG_CACHED) {
+            if (off + b.size > v.fresh)
+                return false;
+            cached_blocks++;
+            cached_bytes += b.size;
+        } else if (block_used(&b)) {
             if (off + b.size > v.fresh)
                 return false;
             used_blocks++;
@@ -876,6 +1093,24 @@ bool es_heap_check(const struct es_heap *h)
     if (listed != free_blocks)
         return false;
 
-    return load_field(&h->bytes_in_use) == requested && load_field(&h->blocks_in_use) == used_blocks &&
-           load_field(&h->peak_bytes) >= requested;
+    /* Cache lists: each holds cached blocks of its size, and together they
+     * hold every cached block once (counting bounds a cycle). */
+    if (load_field(&v.h->cached_bytes) != cached_bytes)
+        return false;
+    uint64_t cached_listed = 0;
+    for (unsigned cls = 0; cls < CACHE_CLASSES; cls++) {
+        uint64_t size = ((uint64_t)cls + MIN_BLOCK / GRANULE) << GRANULE_LOG2;
+        for (uint64_t cur = load_field(&v.h->cache_heads[cls]); cur != 0;) {
+            struct block b;
+            if (++cached_listed > cached_blocks || !read_block(&v, cur, &b) || !(b.flags & FLAG_CACHED) ||
+                b.size != size)
+                return false;
+            cur = b.aux;
+        }
+    }
+    if (cached_listed != cached_blocks)
+        return false;
+
+    return load_field(&h->counters.bytes_in_use) == requested && load_field(&h->counters.blocks_in_use) == used_blocks &&
+           load_field(&h->counters.peak_bytes) >= requested;
 }

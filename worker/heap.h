@@ -35,6 +35,7 @@ struct es_heap_stats {
     size_t bytes_in_use;    /* sum of requested sizes of live blocks */
     size_t blocks_in_use;
     size_t peak_bytes;
+    size_t cached_bytes;    /* freed small blocks held for reuse (not in use) */
     size_t arena_size;      /* bytes usable for blocks and their headers */
 };
 
@@ -59,7 +60,9 @@ void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status);
 void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status *status);
 
 /* Frees p (NULL is fine).  Detects double frees and pointers that are not
- * block starts of this heap. */
+ * block starts of this heap.  A block of up to 1 KiB may be kept in a cache
+ * for the next allocation of its size rather than merged at once (heap.c,
+ * "Small-block cache"); it counts as freed in the statistics. */
 enum es_heap_status es_heap_free(struct es_heap *h, void *p);
 
 /* Size as last requested for the live block p; 0 if p is not one (or the
@@ -67,6 +70,18 @@ enum es_heap_status es_heap_free(struct es_heap *h, void *p);
 size_t es_heap_block_size(const struct es_heap *h, const void *p);
 
 void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out);
+
+/* The live counters es_heap_stats reports, where the heap keeps them (in
+ * the region: like all its metadata, the expert can overwrite them, so they
+ * are figures to report, bounded by whoever reads them, never trusted).
+ * Fixed for the heap's life: a caller that publishes them after every call
+ * reads them through this pointer rather than calling es_heap_stats. */
+struct es_heap_counters {
+    uint64_t bytes_in_use;      /* sum of requested sizes of live blocks */
+    uint64_t blocks_in_use;
+    uint64_t peak_bytes;
+};
+const struct es_heap_counters *es_heap_counters(const struct es_heap *h);
 
 /* Walks every block and checks every invariant (for tests; O(n)).  Safe on
  * a scribbled heap: it returns false, it never leaves the region. */

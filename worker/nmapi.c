@@ -45,15 +45,22 @@ static struct {
     int control_fd;
     struct es_heap_control *control;
     struct es_heap *heap;
+    const struct es_heap_counters *counters;   /* in the heap, fixed */
     const struct es_store_header *store;
     uint32_t frame_count;
     uintptr_t key;
     bool in_call;
     EXPERTSTARTUPINFO startup;
     struct es_injection inject;
+    /* Summaries of `inject`, so that the helpers' common path tests one
+     * word instead of each injection: the first helper call number at
+     * which kill_at or terminate_at can apply, and whether any allocation
+     * fault is set. */
+    uint64_t inject_from;
+    bool inject_alloc;
     uint64_t random_state;     /* xorshift64 for alloc-rate */
     char capture;              /* its address is the run's HCAPTURE */
-} g = {.control_fd = -1};
+} g = {.control_fd = -1, .inject_from = UINT64_MAX};
 
 /* ------------------------------------------------------------------ setup */
 
@@ -75,6 +82,7 @@ bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const
     g.heap = es_heap_init((char *)heap_segment + ES_HEAP_CONTROL_SIZE, arena_end - ES_HEAP_CONTROL_SIZE);
     if (!g.heap)
         return false;
+    g.counters = es_heap_counters(g.heap);
     g.control->last_frame = UINT64_MAX;
     g.store = store;
     g.frame_count = store ? g.store->frame_count : 0;
@@ -110,6 +118,12 @@ struct es_heap_control *es_nmapi_control(void)
 void es_nmapi_set_injection(const struct es_injection *inj)
 {
     g.inject = *inj;
+    g.inject_from = UINT64_MAX;
+    if (inj->kill_at)
+        g.inject_from = inj->kill_at;
+    if (inj->terminate_at && inj->terminate_at < g.inject_from)
+        g.inject_from = inj->terminate_at;
+    g.inject_alloc = inj->alloc_at || inj->alloc_every || inj->alloc_rate_ppm;
     g.random_state = inj->seed ? inj->seed : 1;
     /* A short capture: the expert sees only the first frames, though the
      * startup information still announces them all. */
@@ -122,13 +136,15 @@ uint32_t es_nmapi_frame_count(void)
     return g.frame_count;
 }
 
-static void publish_heap_counters(void)
+/* Copies the heap's counters into the control block after every memory
+ * call: three loads and three stores (the broker bounds whatever it finds
+ * there, as it bounds everything the worker writes). */
+static inline void publish_heap_counters(void)
 {
-    struct es_heap_stats stats;
-    es_heap_stats(g.heap, &stats);
-    g.control->bytes_in_use = stats.bytes_in_use;
-    g.control->blocks_in_use = stats.blocks_in_use;
-    g.control->peak_bytes = stats.peak_bytes;
+    const struct es_heap_counters *c = g.counters;
+    g.control->bytes_in_use = __atomic_load_n(&c->bytes_in_use, __ATOMIC_RELAXED);
+    g.control->blocks_in_use = __atomic_load_n(&c->blocks_in_use, __ATOMIC_RELAXED);
+    g.control->peak_bytes = __atomic_load_n(&c->peak_bytes, __ATOMIC_RELAXED);
 }
 
 size_t es_nmapi_block_size(const void *p)
@@ -152,18 +168,20 @@ void *es_nmapi_heap_copy(const void *bytes, size_t len)
 /* Common entry of every helper: counts the call and answers whether the
  * expert may go on.  Returns NMERR_SUCCESS, NMERR_EXPERT_TERMINATE or
  * NMERR_INVALID_PARAMETER (not the key of the call in progress). */
-static DWORD enter_helper(HEXPERTKEY key)
+static inline DWORD enter_helper(HEXPERTKEY key)
 {
     if (!g.control)
         return NMERR_NOT_INITIALIZED;
     uint64_t call = ++g.control->helper_calls;
-    if (g.inject.kill_at && g.inject.kill_at == call)
-        raise(g.inject.kill_signal);
+    if (__builtin_expect(call >= g.inject_from, 0)) {
+        if (g.inject.kill_at && g.inject.kill_at == call)
+            raise(g.inject.kill_signal);
+        if (g.inject.terminate_at && call >= g.inject.terminate_at)
+            return NMERR_EXPERT_TERMINATE;
+    }
     /* The broker sets the word from another process; a relaxed atomic load
      * is enough to see it eventually and costs nothing more than a load. */
     if (atomic_load_explicit((_Atomic uint32_t *)&g.control->terminate, memory_order_relaxed))
-        return NMERR_EXPERT_TERMINATE;
-    if (g.inject.terminate_at && call >= g.inject.terminate_at)
         return NMERR_EXPERT_TERMINATE;
     if (!g.in_call || (uintptr_t)key != g.key)
         return NMERR_INVALID_PARAMETER;
@@ -282,6 +300,8 @@ static uint64_t next_random(void)
 static bool allocation_fails(void)
 {
     uint64_t n = ++g.control->alloc_calls;
+    if (!g.inject_alloc)
+        return false;
     const struct es_injection *in = &g.inject;
     if (in->alloc_at == n)
         return true;
