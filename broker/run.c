@@ -285,10 +285,63 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
     struct es_config_blob *configs = NULL;
     struct worker_args *each_args = NULL;
     char ***each_argv = NULL;
+    struct es_supervisor *pool = NULL;
     if (!open_experts(opt->experts, count, fds, diag)) {
         status = ES_EXIT_EXPERT_FILE;
         goto out;
     }
+
+    /* The workers' command lines do not depend on the capture (the
+     * address-space limit, which does, goes with the hand-over), so the
+     * first --jobs workers are started before the capture is loaded and
+     * confine themselves while it is (the pool, supervisor.h). */
+    uint64_t quota = opt->heap_quota ? opt->heap_quota : ES_DEFAULT_HEAP_QUOTA;
+    unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
+    struct worker_args wa;
+    if (build_worker_args(&opt->sandbox, 0, &opt->inject, &wa, diag) != 0) {
+        status = ES_EXIT_USAGE;
+        goto out;
+    }
+    if (opt->inject_each) {
+        each_args = calloc(count, sizeof *each_args);
+        each_argv = calloc(count, sizeof *each_argv);
+        if (!each_args || !each_argv) {
+            fprintf(diag, "expert-broker: out of memory\n");
+            status = ES_EXIT_INTERNAL;
+            goto out;
+        }
+        for (size_t i = 0; i < count; i++) {
+            build_worker_args(&opt->sandbox, 0, &opt->inject_each[i], &each_args[i], diag);
+            each_argv[i] = each_args[i].argv;
+        }
+    }
+    Es__StartupInfo startup = ES__STARTUP_INFO__INIT;
+    struct es_supervise_config cfg = {
+        .mode = ES_SUPERVISE_RUN,
+        .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
+        .count = count,
+        .expert_paths = opt->experts,
+        .expert_fds = fds,
+        .heap_quota = quota,
+        .jobs = jobs,
+        .frames_fd = -1,
+        .startup = &startup,
+        .worker_args = wa.argv,
+        .required_layers = opt->sandbox.required_layers,
+        .timeout_seconds = opt->timeout_seconds,
+        .grace_seconds = opt->grace_seconds < 0 ? ES_DEFAULT_GRACE_SECONDS : opt->grace_seconds,
+        .cpu_seconds = opt->sandbox.cpu_seconds,
+        .handle_signals = opt->handle_signals,
+        .pid_namespace = wants_pid_namespace(&opt->sandbox),
+        .worker_args_each = (char *const *const *)each_argv,
+    };
+    pool = es_supervisor_new(&cfg, outcomes, NULL);
+    if (!pool) {
+        fprintf(diag, "expert-broker: out of memory\n");
+        status = ES_EXIT_INTERNAL;
+        goto out;
+    }
+    es_supervisor_prestart(pool);
 
     char why[512];
     struct es_capture_options copt = {.filter = opt->filter, .allow_truncated = opt->allow_truncated};
@@ -313,8 +366,6 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         goto out;
     }
     es_output_set_text(output, opt->text);
-    uint64_t quota = opt->heap_quota ? opt->heap_quota : ES_DEFAULT_HEAP_QUOTA;
-    unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
     struct es_run_info info = {
         .capture_path = opt->capture_path,
         .frame_count = capture.frame_count,
@@ -327,27 +378,6 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
     if (opt->json && es_output_run(output, &info) != 0)
         goto write_failed;
 
-    uint64_t extra = opt->sandbox.extra_memory ? opt->sandbox.extra_memory : ES_DEFAULT_EXTRA_MEMORY;
-    struct worker_args wa;
-    if (build_worker_args(&opt->sandbox, quota + capture.size + extra, &opt->inject, &wa, diag) != 0) {
-        status = ES_EXIT_USAGE;
-        goto out;
-    }
-    if (opt->inject_each) {
-        each_args = calloc(count, sizeof *each_args);
-        each_argv = calloc(count, sizeof *each_argv);
-        if (!each_args || !each_argv) {
-            fprintf(diag, "expert-broker: out of memory\n");
-            status = ES_EXIT_INTERNAL;
-            goto out;
-        }
-        for (size_t i = 0; i < count; i++) {
-            build_worker_args(&opt->sandbox, quota + capture.size + extra, &opt->inject_each[i], &each_args[i],
-                              diag);
-            each_argv[i] = each_args[i].argv;
-        }
-    }
-
     if (opt->startup.has_startup_frame && opt->startup.startup_frame >= capture.frame_count) {
         fprintf(diag, "expert-broker: %s: --startup-frame %u is past the last frame (%u)\n",
                 opt->capture_path, opt->startup.startup_frame + 1, capture.frame_count);
@@ -359,33 +389,20 @@ enum es_exit es_run(const struct es_run_options *opt, struct es_run_result *resu
         status = ES_EXIT_USAGE;
         goto out;
     }
-    Es__StartupInfo startup = ES__STARTUP_INFO__INIT;
     fill_startup(&startup, opt->capture_path, capture.frame_count, &opt->startup);
-    struct es_supervise_config cfg = {
-        .mode = ES_SUPERVISE_RUN,
-        .worker_path = opt->worker_path ? opt->worker_path : es_default_worker_path(),
-        .count = count,
-        .expert_paths = opt->experts,
-        .expert_fds = fds,
-        .heap_quota = quota,
-        .jobs = jobs,
-        .frames_fd = capture.fd,
-        .link_type = capture.link_type,
-        .snaplen = capture.map ? capture.map->snaplen : 0,
-        .startup = &startup,
-        .output = opt->json ? output : NULL,
-        .worker_args = wa.argv,
-        .required_layers = opt->sandbox.required_layers,
-        .timeout_seconds = opt->timeout_seconds,
-        .grace_seconds = opt->grace_seconds < 0 ? ES_DEFAULT_GRACE_SECONDS : opt->grace_seconds,
-        .cpu_seconds = opt->sandbox.cpu_seconds,
-        .handle_signals = opt->handle_signals,
-        .pid_namespace = wants_pid_namespace(&opt->sandbox),
-        .configs = configs,
-        .progress = es_progress_new(diag, count, !opt->progress),
-        .worker_args_each = (char *const *const *)each_argv,
-    };
-    int supervised = es_supervise(&cfg, outcomes, NULL);
+    /* What only the loaded capture tells; the pool's workers get it with
+     * the hand-over. */
+    uint64_t extra = opt->sandbox.extra_memory ? opt->sandbox.extra_memory : ES_DEFAULT_EXTRA_MEMORY;
+    if (!(opt->sandbox.disabled_layers & ES_LAYER_RLIMITS))
+        cfg.address_space = quota + capture.size + extra;
+    cfg.frames_fd = capture.fd;
+    cfg.link_type = capture.link_type;
+    cfg.snaplen = capture.map ? capture.map->snaplen : 0;
+    cfg.output = opt->json ? output : NULL;
+    cfg.configs = configs;
+    cfg.progress = es_progress_new(diag, count, !opt->progress);
+    int supervised = es_supervisor_run(pool);
+    pool = NULL;
     es_progress_free(cfg.progress);
     if (supervised != 0)
         goto write_failed;
@@ -410,6 +427,7 @@ write_failed:
     fprintf(diag, "expert-broker: cannot write the results: %s\n", strerror(errno));
     status = ES_EXIT_INTERNAL;
 out:
+    es_supervisor_abandon(pool);   /* workers started for a run that did not happen */
     free(each_args);
     free(each_argv);
     free_configs(configs, count);

@@ -3,8 +3,14 @@
  * output pipe, pidfd, seccomp listener and timer, and the broker's signals.
  *
  * The order of a worker's life, as the broker sees it:
- *   spawn -> Hello (+ listener) -> [Register] -> Loaded -> Registered | Failure
+ *   spawn -> Hello (+ listener) -> (waiting: a pooled worker)
+ *         -> [Register + heap + frame store] -> Loaded -> Registered | Failure
  *         -> [Run] -> Status* Event* -> Finished -> exit
+ * The pool: workers are spawned ahead of their turn (up to --jobs of them,
+ * the first ones while run.c loads the capture), each for one expert, and
+ * wait confined after Hello.  Their turn is the hand-over: Register with the
+ * expert's new heap and the sealed frame store, so that a "spawn" costs the
+ * dlopen and two messages instead of fork, exec and confinement.
  * Anything else, or anything oversized or undecodable, is a protocol error;
  * a system call outside the sandbox's table is a violation: either way the
  * worker is killed at once.  When the pidfd says the worker has ended, its
@@ -49,7 +55,8 @@ int es_supervise_interrupted;
 enum phase {
     PHASE_IDLE,            /* not started yet */
     PHASE_WAIT_HELLO,
-    PHASE_WAIT_REGISTERED, /* loading the expert, then Register */
+    PHASE_WAITING,         /* confined, no expert loaded: a pooled worker before its turn */
+    PHASE_WAIT_REGISTERED, /* handed over: loading the expert, then Register */
     PHASE_RUNNING,
     PHASE_FINISHED,        /* said all it had to say; waiting for it to exit */
 };
@@ -76,7 +83,10 @@ struct worker {
     struct es_registration *registration;
     enum phase phase;
     bool loaded;           /* the loader is done: its calls are violations now */
-    bool started;
+    bool started;          /* a process exists (or existed) for it */
+    bool active;           /* handed over: counts against --jobs, its clock runs */
+    bool spawn_failed;     /* could not be started: not_run, written at its turn */
+    bool died_waiting;     /* ended before its turn: reaped, outcome at its turn */
     bool ended;            /* outcome written, resources released */
 
     struct es_heapseg heap;
@@ -115,7 +125,10 @@ struct supervisor {
     int signals;                 /* signalfd for SIGINT/SIGTERM, or -1 */
     int progress_timer;          /* timerfd for progress lines, or -1 */
     sigset_t old_mask;
-    size_t running;
+    size_t running;              /* handed over and not ended */
+    size_t warm;                 /* spawned ahead, alive, not handed over */
+    size_t next;                 /* the next expert whose turn comes */
+    size_t next_spawn;           /* the next expert to spawn a worker for */
     bool output_failed;
     int output_errno;
     int interrupted;             /* the signal, once one came */
@@ -184,7 +197,9 @@ static void arm_timer(struct worker *w, double seconds)
  * gives the expert the grace period to return before it is killed. */
 static void request_stop(struct supervisor *s, struct worker *w, enum stop_reason why)
 {
-    if (!w->started || w->exited || w->stop != STOP_NONE)
+    /* A worker not handed over yet has no expert to stop: at its turn an
+     * interrupted run discards it (start_pending). */
+    if (!w->active || w->exited || w->stop != STOP_NONE)
         return;
     w->stop = why;
     es_heapseg_request_terminate(&w->heap);
@@ -240,6 +255,42 @@ static void note_output_failure(struct supervisor *s)
 
 /* ------------------------------------------------------------------ messages */
 
+/* The hand-over: the expert's heap (created at its turn, take_turn) and the
+ * sealed frame store go with Register in one datagram; the worker sets its
+ * address-space limit, maps them and loads the expert. */
+static void hand_over(struct supervisor *s, struct worker *w)
+{
+    const struct es_supervise_config *cfg = s->cfg;
+    w->phase = PHASE_WAIT_REGISTERED;
+    Es__Command cmd = ES__COMMAND__INIT;
+    cmd.entry = ES__ENTRY__ENTRY_REGISTER;
+    if (cfg->address_space) {
+        cmd.has_address_space = true;
+        cmd.address_space = cfg->address_space;
+    }
+    uint8_t buf[ES_MAX_MESSAGE];
+    size_t len = es_encode_command(&cmd, buf, sizeof buf);
+    int fds[2] = {w->heap.fd, cfg->frames_fd};
+    size_t nfds = cfg->frames_fd >= 0 ? 2 : 1;
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(2 * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {buf, len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                        .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+    /* As send_command: the worker's queue is empty, so a failed
+     * non-blocking send means it is gone or hostile. */
+    if (len == 0 || sendmsg(w->control, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+        protocol_error(w, "the worker stopped accepting commands");
+}
+
 static void on_hello(struct supervisor *s, struct worker *w, const Es__Hello *hello, int passed_fd)
 {
     struct es_outcome *o = w->outcome;
@@ -267,10 +318,9 @@ static void on_hello(struct supervisor *s, struct worker *w, const Es__Hello *he
         kill_worker(w);
         return;
     }
-    w->phase = PHASE_WAIT_REGISTERED;
-    Es__Command cmd = ES__COMMAND__INIT;
-    cmd.entry = ES__ENTRY__ENTRY_REGISTER;
-    send_command(w, &cmd);
+    w->phase = PHASE_WAITING;
+    if (w->active && w->heap.fd >= 0)   /* its turn came first (take_turn) */
+        hand_over(s, w);
 }
 
 static void on_registered(struct supervisor *s, struct worker *w, const Es__Registered *reg)
@@ -625,7 +675,9 @@ static void on_notification(struct supervisor *s, struct worker *w, uint32_t eve
             unwatch_and_close(s, &w->listener);
         return;
     }
-    if (!w->loaded && es_notify_is_loader_call(&r)) {
+    /* Not while waiting: until the hand-over the worker runs only its own
+     * code, which needs none of the loader's calls. */
+    if (!w->loaded && w->phase != PHASE_WAITING && es_notify_is_loader_call(&r)) {
         es_notify_answer(w->listener, r.id, true);
         return;
     }
@@ -646,6 +698,8 @@ static const char *phase_words(enum phase p)
     switch (p) {
     case PHASE_WAIT_HELLO:
         return "while starting";
+    case PHASE_WAITING:
+        return "while waiting for its turn";
     case PHASE_WAIT_REGISTERED:
         return "while loading or in Register";
     case PHASE_RUNNING:
@@ -866,7 +920,7 @@ static void end_worker(struct supervisor *s, struct worker *w)
         close(w->child.status_fd);
     w->child.status_fd = -1;
     w->ended = true;
-    s->running--;
+    s->running--;   /* only handed-over workers get here (died_waiting) */
     es_progress_ended(s->cfg->progress, w->index);
 
     if (s->cfg->output && s->cfg->mode == ES_SUPERVISE_RUN && !s->output_failed &&
@@ -913,12 +967,25 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
         }
     }
     w->exited = true;
-    end_worker(s, w);
+    if (w->active) {
+        end_worker(s, w);
+        return;
+    }
+    /* Dead before its turn: reaped now, so no zombie waits; its outcome is
+     * decided at its turn, in the order of the experts (take_turn).  Until
+     * then nothing of it may wake the loop: a dead worker's socket and pipe
+     * report a hang-up for ever. */
+    w->died_waiting = true;
+    s->warm--;
+    int *fds[] = {&w->control, &w->output, &w->listener, &w->timer, &w->child.pidfd};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (*fds[i] >= 0)
+            epoll_ctl(s->epoll, EPOLL_CTL_DEL, *fds[i], NULL);
 }
 
 static void reap_blocking(struct supervisor *s, struct worker *w)
 {
-    if (!w->started || w->ended)
+    if (!w->started || w->ended || w->died_waiting)
         return;
     kill_worker(w);
     on_pidfd(s, w, true);
@@ -972,19 +1039,17 @@ static void write_unstarted_outcome(struct supervisor *s, struct worker *w)
         note_output_failure(s);
 }
 
-/* Sets up everything a worker needs and starts it.  On failure the expert
- * gets the outcome not_run and nothing is left behind. */
-static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
+/* Sets up the channels of a worker for expert w->index and starts it; it
+ * confines itself, says Hello and waits for its turn.  On failure the expert
+ * gets the outcome not_run (written at its turn) and nothing is left behind.
+ * No heap yet: that is created at the hand-over. */
+static void spawn_worker(struct supervisor *s, struct worker *w, int expert_fd)
 {
     const struct es_supervise_config *cfg = s->cfg;
     int sv[2] = {-1, -1}, out[2] = {-1, -1};
     clock_gettime(CLOCK_MONOTONIC, &w->start_time);
     w->outcome->heap_quota = cfg->heap_quota;
 
-    if (es_heapseg_create(&w->heap, cfg->heap_quota) != 0) {
-        not_run(w, "cannot create the heap segment", errno);
-        goto fail;
-    }
     if (ES_FAULT(ES_FAULT_SOCKETPAIR, EMFILE) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
         ES_FAULT(ES_FAULT_PIPE, EMFILE) || pipe2(out, O_CLOEXEC) != 0) {
         not_run(w, "cannot create the worker's channels", errno);
@@ -1001,8 +1066,6 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
         .worker_path = cfg->worker_path,
         .expert_name = cfg->expert_paths[w->index],
         .control_fd = sv[1],
-        .heap_fd = w->heap.fd,
-        .frames_fd = cfg->frames_fd,
         .expert_fd = expert_fd,
         .output_fd = out[1],
         .extra_args = cfg->worker_args_each ? cfg->worker_args_each[w->index] : cfg->worker_args,
@@ -1029,19 +1092,14 @@ static void start_worker(struct supervisor *s, struct worker *w, int expert_fd)
     fcntl(w->output, F_SETFL, O_NONBLOCK);
     w->started = true;
     w->phase = PHASE_WAIT_HELLO;
-    s->running++;
-    es_progress_started(cfg->progress, w->index, cfg->expert_paths[w->index]);
+    s->warm++;
     if (watch(s, w->control, w->index, WATCH_CONTROL) != 0 ||
         watch(s, w->output, w->index, WATCH_OUTPUT) != 0 ||
         watch(s, w->child.pidfd, w->index, WATCH_PIDFD) != 0 ||
         (w->timer >= 0 && watch(s, w->timer, w->index, WATCH_TIMER) != 0)) {
         /* Without a watch the worker would be invisible: end it now. */
         protocol_error(w, "the broker could not watch the worker");
-        return;
     }
-    arm_timer(w, cfg->timeout_seconds);
-    if (s->interrupted)
-        request_stop(s, w, STOP_USER);
     return;
 
 fail:
@@ -1055,8 +1113,66 @@ fail:
         close(w->timer);
     w->timer = -1;
     close(expert_fd);
+    w->spawn_failed = true;
+}
+
+/* A worker spawned ahead that will not be used (the run was interrupted or
+ * stopped, or never got going): killed, reaped, every descriptor closed. */
+static void discard(struct supervisor *s, struct worker *w)
+{
+    if (!w->started || w->ended)
+        return;
+    if (!w->died_waiting) {
+        kill_worker(w);
+        siginfo_t info;
+        int rc;
+        do
+            rc = waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &info, WEXITED);
+        while (rc != 0 && errno == EINTR);
+        s->warm--;
+    }
+    unwatch_and_close(s, &w->control);
+    unwatch_and_close(s, &w->output);
+    unwatch_and_close(s, &w->listener);
+    unwatch_and_close(s, &w->timer);
+    unwatch_and_close(s, &w->child.pidfd);
+    if (w->child.status_fd >= 0)
+        close(w->child.status_fd);
+    w->child.status_fd = -1;
     es_heapseg_destroy(&w->heap);
-    write_unstarted_outcome(s, w);
+    w->ended = true;
+}
+
+/* Expert w->index's turn: its worker (spawned ahead, or just now) is handed
+ * the expert's heap and the frame store once it has said Hello; from here
+ * on it counts against --jobs and its timeout runs. */
+static void take_turn(struct supervisor *s, struct worker *w)
+{
+    const struct es_supervise_config *cfg = s->cfg;
+    if (w->spawn_failed) {
+        write_unstarted_outcome(s, w);
+        return;
+    }
+    if (!w->died_waiting)
+        s->warm--;
+    w->active = true;
+    s->running++;
+    clock_gettime(CLOCK_MONOTONIC, &w->start_time);
+    es_progress_started(cfg->progress, w->index, cfg->expert_paths[w->index]);
+    if (w->died_waiting) {
+        end_worker(s, w);
+        return;
+    }
+    /* The heap now, in the experts' order whatever order the Hellos come
+     * in, and only for a worker that is used. */
+    if (es_heapseg_create(&w->heap, cfg->heap_quota) != 0) {
+        snprintf(w->setup_error, sizeof w->setup_error, "cannot create the heap segment: %s", strerror(errno));
+        kill_worker(w);
+        return;
+    }
+    arm_timer(w, cfg->timeout_seconds);
+    if (w->phase == PHASE_WAITING)
+        hand_over(s, w);
 }
 
 /* Frames read so far come from each worker's control page: for display. */
@@ -1164,31 +1280,54 @@ static void release_signals(struct supervisor *s)
     sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 }
 
-static void start_pending(struct supervisor *s, size_t *next)
+/* Spawns workers ahead of their turn, up to --jobs of them alive, so that
+ * the processes that exist are at most twice --jobs. */
+static void top_up(struct supervisor *s)
 {
     const struct es_supervise_config *cfg = s->cfg;
     unsigned jobs = cfg->jobs ? cfg->jobs : 1;
-    while (s->running < jobs && *next < cfg->count) {
-        struct worker *w = &s->workers[*next];
-        int fd = cfg->expert_fds[*next];
-        cfg->expert_fds[*next] = -1;
-        (*next)++;
-        if (fd < 0) {
+    if (s->next_spawn < s->next)
+        s->next_spawn = s->next;
+    while (s->warm < jobs && s->next_spawn < cfg->count && !s->interrupted && !s->output_failed) {
+        struct worker *w = &s->workers[s->next_spawn++];
+        int fd = cfg->expert_fds[w->index];
+        if (fd < 0)
+            continue;   /* refused before the run; settled at its turn */
+        cfg->expert_fds[w->index] = -1;
+        spawn_worker(s, w, fd);
+    }
+}
+
+static void start_pending(struct supervisor *s)
+{
+    const struct es_supervise_config *cfg = s->cfg;
+    unsigned jobs = cfg->jobs ? cfg->jobs : 1;
+    while (s->running < jobs && s->next < cfg->count) {
+        struct worker *w = &s->workers[s->next++];
+        int fd = cfg->expert_fds[w->index];
+        cfg->expert_fds[w->index] = -1;
+        bool spawned = w->started || w->spawn_failed;
+        if (!spawned && fd < 0) {
             w->ended = true;   /* refused before the run; the caller set its outcome */
         } else if (s->interrupted || s->output_failed) {
-            close(fd);
+            if (fd >= 0)
+                close(fd);
+            discard(s, w);
             w->outcome->kind = ES_OUTCOME_ABORTED;
             snprintf(w->outcome->detail, sizeof w->outcome->detail, "not started: the run was %s",
                      s->output_failed ? "stopped by an output error" : "interrupted");
             write_unstarted_outcome(s, w);
         } else {
-            start_worker(s, w, fd);
+            if (!spawned)
+                spawn_worker(s, w, fd);
+            take_turn(s, w);
         }
     }
+    top_up(s);
 }
 
-int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outcomes,
-                 struct es_registration *registrations)
+struct es_supervisor *es_supervisor_new(const struct es_supervise_config *cfg, struct es_outcome *outcomes,
+                                        struct es_registration *registrations)
 {
     struct supervisor *s = calloc(1, sizeof *s);
     struct es_decoder *decoder = malloc(sizeof *decoder);
@@ -1203,11 +1342,13 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
         free(workers);
         if (epoll >= 0)
             close(epoll);
-        for (size_t i = 0; i < cfg->count; i++)
+        for (size_t i = 0; i < cfg->count; i++) {
             if (cfg->expert_fds[i] >= 0)
                 close(cfg->expert_fds[i]);
+            cfg->expert_fds[i] = -1;
+        }
         errno = saved;
-        return -1;
+        return NULL;
     }
     es_decoder_init(decoder);
     s->cfg = cfg;
@@ -1216,7 +1357,7 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
     s->decoder = decoder;
     s->ring_scratch = ring_scratch;
     s->signals = -1;
-    es_supervise_interrupted = 0;
+    s->progress_timer = -1;
 
     for (size_t i = 0; i < cfg->count; i++) {
         struct worker *w = &workers[i];
@@ -1228,13 +1369,58 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
         w->child.status_fd = -1;
         w->heap.fd = -1;
     }
+    return (struct es_supervisor *)s;
+}
+
+void es_supervisor_prestart(struct es_supervisor *sup)
+{
+    top_up((struct supervisor *)sup);
+}
+
+static void supervisor_free(struct supervisor *s)
+{
+    close(s->epoll);
+    free(s->workers);
+    free(s->decoder);
+    free(s->ring_scratch);
+    free(s);
+}
+
+void es_supervisor_abandon(struct es_supervisor *sup)
+{
+    struct supervisor *s = (struct supervisor *)sup;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->cfg->count; i++) {
+        discard(s, &s->workers[i]);
+        if (s->cfg->expert_fds[i] >= 0)
+            close(s->cfg->expert_fds[i]);
+        s->cfg->expert_fds[i] = -1;
+    }
+    supervisor_free(s);
+}
+
+pid_t es_supervisor_worker_pid(const struct es_supervisor *sup, size_t index)
+{
+    const struct supervisor *s = (const struct supervisor *)sup;
+    if (index >= s->cfg->count)
+        return -1;
+    const struct worker *w = &s->workers[index];
+    return w->started && !w->exited ? w->child.pid : -1;
+}
+
+int es_supervisor_run(struct es_supervisor *sup)
+{
+    struct supervisor *s = (struct supervisor *)sup;
+    const struct es_supervise_config *cfg = s->cfg;
+    struct worker *workers = s->workers;
+    es_supervise_interrupted = 0;
     if (cfg->handle_signals)
         catch_signals(s);   /* without it Ctrl-C still ends the run, less gracefully */
     start_progress_timer(s);
 
-    size_t next = 0;
-    while (next < cfg->count || s->running > 0) {
-        start_pending(s, &next);
+    while (s->next < cfg->count || s->running > 0) {
+        start_pending(s);
         if (s->output_failed) {
             /* Nobody can read results any more: stop every worker now. */
             for (size_t i = 0; i < cfg->count; i++)
@@ -1271,14 +1457,17 @@ int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outco
     es_progress_clear(cfg->progress);
     bool failed = s->output_failed;
     int err = s->output_errno;
-    close(epoll);
-    free(workers);
-    free(decoder);
-    free(ring_scratch);
-    free(s);
+    supervisor_free(s);
     if (failed) {
         errno = err;
         return -1;
     }
     return 0;
+}
+
+int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outcomes,
+                 struct es_registration *registrations)
+{
+    struct es_supervisor *s = es_supervisor_new(cfg, outcomes, registrations);
+    return s ? es_supervisor_run(s) : -1;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "expert.pb-c.h"
 #include "netmon.h"
@@ -54,6 +55,7 @@ struct es_supervise_config {
     struct es_output *output;         /* events and outcomes are written as they happen; may be NULL */
 
     char *const *worker_args;         /* extra argv for every worker (its layers and limits) */
+    uint64_t address_space;           /* RLIMIT_AS, sent with the hand-over; 0 = none */
     char *const *const *worker_args_each;  /* or one argv per expert; NULL: worker_args for all */
     uint32_t required_layers;         /* ES_LAYER_* without which no expert may run */
     double timeout_seconds;           /* wall clock per expert from its start; 0 = none */
@@ -76,5 +78,34 @@ extern int es_supervise_interrupted;
  */
 int es_supervise(const struct es_supervise_config *cfg, struct es_outcome *outcomes,
                  struct es_registration *registrations);
+
+/*
+ * The same in steps, so that workers start while the capture is loaded:
+ *
+ *   es_supervisor_new       takes cfg (kept by pointer: the caller may fill
+ *                           in frames_fd, address_space, startup, output,
+ *                           configs and progress until es_supervisor_run)
+ *                           and the expert descriptors; NULL on failure
+ *                           (the descriptors are closed then);
+ *   es_supervisor_prestart  spawns workers for the first --jobs experts:
+ *                           they confine themselves and wait (the pool);
+ *   es_supervisor_run       everything es_supervise does; frees it;
+ *   es_supervisor_abandon   instead of run: kills and reaps every worker
+ *                           spawned, closes every descriptor, frees it.
+ *
+ * What a spawn needs from cfg must be set before es_supervisor_prestart:
+ * worker_path, count, expert_paths, expert_fds, jobs, worker_args(_each),
+ * pid_namespace, timeout_seconds, grace_seconds, handle_signals, heap_quota.
+ */
+struct es_supervisor;
+struct es_supervisor *es_supervisor_new(const struct es_supervise_config *cfg, struct es_outcome *outcomes,
+                                        struct es_registration *registrations);
+void es_supervisor_prestart(struct es_supervisor *s);
+int es_supervisor_run(struct es_supervisor *s);
+void es_supervisor_abandon(struct es_supervisor *s);
+
+/* The process the broker waits for (the worker, or its PID namespace's
+ * init) of expert `index`, while it exists; -1 otherwise.  For tests. */
+pid_t es_supervisor_worker_pid(const struct es_supervisor *s, size_t index);
 
 #endif

@@ -2,8 +2,9 @@
  * worker_spawn.c - fork and exec of expert-worker.
  *
  * exec gives the worker a fresh address space: no broker memory, no other
- * worker's heap.  What crosses is decided here and nowhere else: the four
- * descriptors of proto/wire.h, an output pipe, /dev/null as stdin.
+ * worker's heap.  What crosses at exec is decided here and nowhere else: the
+ * two descriptors of proto/wire.h, an output pipe, /dev/null as stdin.  The
+ * heap and the frame store follow with the hand-over (supervisor.c).
  *
  * Exec failure is reported through a close-on-exec pipe: the parent reads
  * either EOF (exec succeeded) or the child's errno.
@@ -54,10 +55,9 @@ static void child(const struct es_spawn_request *req, int error_pipe)
 
     /* Move every source above the fixed range first, so that placing one
      * cannot overwrite another that happens to sit on its target. */
-    const int sources[] = {req->control_fd, req->heap_fd, req->frames_fd, req->expert_fd,
-                           req->output_fd};
-    int moved[5];
-    for (int i = 0; i < 5; i++) {
+    const int sources[] = {req->control_fd, req->expert_fd, req->output_fd};
+    int moved[3];
+    for (int i = 0; i < 3; i++) {
         moved[i] = -1;
         if (sources[i] >= 0 && (moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, 16)) < 0)
             report_and_exit(error_pipe, errno);
@@ -66,14 +66,14 @@ static void child(const struct es_spawn_request *req, int error_pipe)
     if (devnull < 0)
         report_and_exit(error_pipe, errno);
 
-    const int targets[] = {ES_FD_CONTROL, ES_FD_HEAP, ES_FD_FRAMES, ES_FD_EXPERT};
-    for (int i = 0; i < 4; i++) {
+    const int targets[] = {ES_FD_CONTROL, ES_FD_EXPERT};
+    for (int i = 0; i < 2; i++) {
         if (moved[i] >= 0 && dup2(moved[i], targets[i]) < 0)
             report_and_exit(error_pipe, errno);
         if (moved[i] < 0)
             close(targets[i]);
     }
-    if (dup2(devnull, 0) < 0 || dup2(moved[4], 1) < 0 || dup2(moved[4], 2) < 0)
+    if (dup2(devnull, 0) < 0 || dup2(moved[2], 1) < 0 || dup2(moved[2], 2) < 0)
         report_and_exit(error_pipe, errno);
 
     /* Everything from the first free descriptor up is closed at exec; the

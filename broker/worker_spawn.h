@@ -13,8 +13,6 @@ struct es_spawn_request {
     const char *worker_path;
     const char *expert_name;  /* argv[1], for the worker's own messages */
     int control_fd;           /* becomes ES_FD_CONTROL */
-    int heap_fd;              /* becomes ES_FD_HEAP */
-    int frames_fd;            /* becomes ES_FD_FRAMES; -1 for none */
     int expert_fd;            /* becomes ES_FD_EXPERT */
     int output_fd;            /* becomes stdout and stderr */
     char *const *extra_args;  /* appended to argv; NULL-terminated, may be NULL */

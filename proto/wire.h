@@ -7,16 +7,20 @@
 #define ES_WIRE_H
 
 /* Bumped whenever expert.proto, framestore.h, heapseg.h or event_ring.h change
- * meaning (2: the event ring). */
-#define ES_PROTOCOL_VERSION 2
+ * meaning (2: the event ring; 3: the worker pool's hand-over). */
+#define ES_PROTOCOL_VERSION 3
 
-/* The descriptors expert-worker is started with; every other one is closed. */
+/* The descriptors expert-worker is started with; every other one is closed.
+ * The heap memfd (sealed against shrinking and growing) and the frame store
+ * memfd (sealed against writing) are not among them: they come with the
+ * hand-over, the Register command (SCM_RIGHTS, in that order), because a
+ * pooled worker is started before the store exists.  The expert file is
+ * here from the start: Landlock's rule for it is made from this descriptor
+ * before the worker waits, and Landlock can only narrow afterwards. */
 enum {
     ES_FD_CONTROL = 3,     /* SOCK_SEQPACKET socket to the broker */
-    ES_FD_HEAP = 4,        /* heap memfd, sealed against shrinking and growing */
-    ES_FD_FRAMES = 5,      /* frame store memfd, sealed against writing */
-    ES_FD_EXPERT = 6,      /* the expert .so, opened read-only by the broker */
-    ES_FD_FIRST_FREE = 7,
+    ES_FD_EXPERT = 4,      /* the expert .so, opened read-only by the broker */
+    ES_FD_FIRST_FREE = 5,
 };
 
 /* Largest datagram either side sends.  It must stay below the default

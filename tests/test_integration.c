@@ -25,9 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker.h"
+#include "expertfile.h"
+#include "supervisor.h"
 #include "harness.h"
 
 /* ------------------------------------------------------------------------ */
@@ -646,6 +649,126 @@ START_TEST(test_in_process_no_leaks)
     }
     free(maps_before);
     fclose(sink);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* the pool: workers started ahead of their turn                            */
+/* ------------------------------------------------------------------------ */
+
+/* Every worker started was also waited for: no child of this process is
+ * left, running or zombie. */
+static void assert_no_children(void)
+{
+    pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
+    ck_assert_msg(pid == -1 && errno == ECHILD, "a worker outlived the run (waitpid: %d)", (int)pid);
+}
+
+/* A run that stops after its first workers were started (they start before
+ * the capture is loaded): every one of them is killed and reaped, and the
+ * broker holds no descriptor or mapping more than before. */
+static enum es_exit run_refused_after_pool(const char *capture, bool startup_past_end)
+{
+    const char *experts[] = {test_expert("counter"), test_expert("counter"), test_expert("counter")};
+    FILE *sink = fopen("/dev/null", "w");
+    ck_assert_ptr_nonnull(sink);
+    struct es_run_options opt = {
+        .capture_path = capture,
+        .experts = experts,
+        .expert_count = 3,
+        .jobs = 2,
+        .worker_path = getenv("ES_WORKER"),
+        .json = sink,
+        .diagnostics = sink,
+        .startup = {.has_startup_frame = startup_past_end, .startup_frame = 1000000},
+    };
+    struct es_run_result result;
+    memset(&result, 0, sizeof result);
+    enum es_exit code = es_run(&opt, &result);
+    ck_assert_uint_eq(result.count, 0);
+    es_run_result_free(&result);
+    fclose(sink);
+    return code;
+}
+
+START_TEST(test_pool_unused_workers_reaped)
+{
+    const char *damaged = scratch_file("damaged.pcap");
+    static const char text[] = "not a capture at all, just text\n";
+    ck_assert_int_eq(hx_write_file(damaged, text, sizeof text - 1), 0);
+    /* Once first: one-time initialisations are not leaks. */
+    ck_assert_int_eq(run_refused_after_pool(damaged, false), ES_EXIT_CAPTURE);
+    ck_assert_int_eq(run_refused_after_pool(sample_pcap(), true), ES_EXIT_USAGE);
+    size_t fds = count_open_fds();
+    size_t maps = count_mappings();
+    for (int i = 0; i < 3; i++) {
+        /* The capture cannot be read: the run ends before any turn. */
+        ck_assert_int_eq(run_refused_after_pool(damaged, false), ES_EXIT_CAPTURE);
+        assert_no_children();
+        /* The capture is read, then a usage error ends the run. */
+        ck_assert_int_eq(run_refused_after_pool(sample_pcap(), true), ES_EXIT_USAGE);
+        assert_no_children();
+        ck_assert_uint_eq(count_open_fds(), fds);
+        ck_assert_uint_eq(count_mappings(), maps);
+    }
+}
+END_TEST
+
+/* A pooled worker that dies while it waits for its turn: its expert gets
+ * the outcome of a worker killed from outside, at its turn; the others run
+ * as ever, and nothing of the dead one is left. */
+START_TEST(test_pool_worker_dies_waiting)
+{
+    const char *paths[] = {test_expert("counter"), test_expert("counter"), test_expert("counter")};
+    size_t fds_before = count_open_fds();
+    int fds[3];
+    char why[256];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = es_expert_file_open(paths[i], why, sizeof why);
+        ck_assert_msg(fds[i] >= 0, "%s", why);
+    }
+    struct es_outcome outcomes[3];
+    struct es_registration regs[3];
+    memset(regs, 0, sizeof regs);
+    for (size_t i = 0; i < 3; i++)
+        es_outcome_init(&outcomes[i], i, paths[i]);
+    char *no_args[] = {NULL};
+    struct es_supervise_config cfg = {
+        .mode = ES_SUPERVISE_LIST,
+        .worker_path = getenv("ES_WORKER"),
+        .count = 3,
+        .expert_paths = paths,
+        .expert_fds = fds,
+        .heap_quota = 1 << 20,
+        .jobs = 1,
+        .frames_fd = -1,
+        .worker_args = no_args,
+        .grace_seconds = 1,
+    };
+    struct es_supervisor *pool = es_supervisor_new(&cfg, outcomes, regs);
+    ck_assert_ptr_nonnull(pool);
+    es_supervisor_prestart(pool);
+    pid_t victim = es_supervisor_worker_pid(pool, 0);
+    ck_assert_int_gt(victim, 0);
+    ck_assert_int_eq(es_supervisor_worker_pid(pool, 1), -1);   /* --jobs 1: one warm worker */
+    ck_assert_int_eq(kill(victim, SIGKILL), 0);
+    /* Dead before its turn for certain; left for the supervisor to reap. */
+    siginfo_t info;
+    ck_assert_int_eq(waitid(P_PID, (id_t)victim, &info, WEXITED | WNOWAIT), 0);
+
+    ck_assert_int_eq(es_supervisor_run(pool), 0);
+    ck_assert_msg(outcomes[0].signal == SIGKILL && outcomes[0].kind != ES_OUTCOME_DONE, "%s: %s",
+                  es_outcome_name(outcomes[0].kind), outcomes[0].detail);
+    ck_assert(!regs[0].present);
+    for (int i = 1; i < 3; i++) {
+        ck_assert_msg(outcomes[i].kind == ES_OUTCOME_DONE, "expert %d: %s: %s", i,
+                      es_outcome_name(outcomes[i].kind), outcomes[i].detail);
+        ck_assert(regs[i].present);
+    }
+    assert_no_children();
+    ck_assert_uint_eq(count_open_fds(), fds_before);
+    for (int i = 0; i < 3; i++)
+        es_outcome_free(&outcomes[i]);
 }
 END_TEST
 
@@ -1418,6 +1541,12 @@ static Suite *integration_suite(void)
     tcase_add_test(isolation, test_run_returns_false_is_a_problem);
     tcase_add_test(isolation, test_in_process_no_leaks);
     suite_add_tcase(s, isolation);
+
+    TCase *pool = tcase_create("pool");
+    tcase_add_checked_fixture(pool, scratch_setup, scratch_teardown);
+    tcase_add_test(pool, test_pool_unused_workers_reaped);
+    tcase_add_test(pool, test_pool_worker_dies_waiting);
+    suite_add_tcase(s, pool);
 
     TCase *list = tcase_create("list");
     tcase_add_test(list, test_list_text);

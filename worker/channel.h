@@ -8,6 +8,8 @@
 #ifndef ES_CHANNEL_H
 #define ES_CHANNEL_H
 
+#include <stddef.h>
+
 #include "expert.pb-c.h"
 
 /* Exported by libnmapi.so for expert-worker, which shares its buffer. */
@@ -23,5 +25,15 @@ ES_CHANNEL_EXPORT int es_channel_send_fd(int fd, const Es__WorkerMessage *msg, i
 /* Receives and unpacks one command; NULL with errno set on failure (0 when
  * the broker closed the socket).  Free with es__command__free_unpacked. */
 ES_CHANNEL_EXPORT Es__Command *es_channel_recv_command(int fd);
+
+/* Most descriptors a command carries: the hand-over (Register) brings the
+ * heap segment and, with a capture, the frame store. */
+#define ES_CHANNEL_MAX_FDS 2
+
+/* The same, for the one command that carries descriptors (the hand-over):
+ * passed[0..*count) are they, in the order sent.  A message with more than
+ * ES_CHANNEL_MAX_FDS is refused (NULL, EPROTO) and they are closed.
+ * es_channel_recv_command refuses any descriptor. */
+ES_CHANNEL_EXPORT Es__Command *es_channel_recv_command_fds(int fd, int *passed, size_t *count);
 
 #endif

@@ -149,3 +149,16 @@ int es_confine_before_load(const struct es_worker_config *cfg, struct es_confine
     }
     return 0;
 }
+
+int es_confine_address_space(const struct es_worker_config *cfg, struct es_confinement *c, uint64_t bytes)
+{
+    if (!(cfg->layers & ES_LAYER_RLIMITS) || UNDER_ASAN || bytes == 0)
+        return 0;
+    char why[256];
+    if (es_limit_address_space(bytes, why, sizeof why) == 0)
+        return 0;
+    /* Hello has gone: a layer that was reported in place and then failed
+     * only matters if it was required. */
+    note(c, "rlimits", why);
+    return (cfg->required & ES_LAYER_RLIMITS) ? -1 : 0;
+}

@@ -41,4 +41,11 @@ struct es_confinement {
  * layer could not be put in place (the reason is in c->report). */
 int es_confine_before_load(const struct es_worker_config *cfg, struct es_confinement *c);
 
+/* At the hand-over, before the expert is loaded: RLIMIT_AS (soft = hard) to
+ * what the broker computed from the frame store's size, which it did not
+ * know when it started a pooled worker.  Lowering a limit needs no privilege
+ * and the worker has no CAP_SYS_RESOURCE to raise it again.  Returns -1 only
+ * when it failed and the rlimits layer was required (reason in c->report). */
+int es_confine_address_space(const struct es_worker_config *cfg, struct es_confinement *c, uint64_t bytes);
+
 #endif

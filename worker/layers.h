@@ -16,6 +16,8 @@
 int es_limit_die_with_broker(bool in_pid_namespace, char *why, size_t whylen);
 int es_limit_session_and_dumps(char *why, size_t whylen);
 int es_limit_resources(uint64_t cpu_seconds, uint64_t address_space, char *why, size_t whylen);
+/* RLIMIT_AS alone, soft = hard: set at the hand-over of a pooled worker. */
+int es_limit_address_space(uint64_t bytes, char *why, size_t whylen);
 
 /* privileges.c: become uid/gid with no supplementary groups and no capabilities. */
 int es_drop_privileges(uid_t uid, gid_t gid, char *why, size_t whylen);

@@ -76,3 +76,8 @@ int es_limit_resources(uint64_t cpu_seconds, uint64_t address_space, char *why, 
         return -1;
     return 0;
 }
+
+int es_limit_address_space(uint64_t bytes, char *why, size_t whylen)
+{
+    return limit(RLIMIT_AS, bytes, bytes, "RLIMIT_AS", why, whylen);
+}

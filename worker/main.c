@@ -3,8 +3,10 @@
  *
  * Started by the broker with a fixed set of descriptors (proto/wire.h), an
  * empty environment and argv[1] = the expert's name for messages.  In order:
- * map the heap and the frame store, confine, say hello, load the expert,
- * call Register, then whatever the broker asks (Run, or quit), and exit.
+ * confine, say hello, wait (a pooled worker waits here while the broker
+ * loads the capture), take the heap, the frame store and the address-space
+ * limit from the hand-over (Register), map them, load the expert, call Register, then whatever
+ * the broker asks (Run, or quit), and exit.
  *
  * Everything after dlopen is untrusted: the expert shares this process.  So
  * the worker decides nothing the broker relies on; it only reports.
@@ -77,10 +79,15 @@ static void *map_segment(int fd, int prot, size_t *size_out)
     return p;
 }
 
-static void attach_segments(void)
+/* The heap and the frame store come with the hand-over (Register): a
+ * pooled worker is started while the broker still builds the store, and the
+ * broker creates each heap only for the expert it is handed to.  `expert-broker
+ * list` sends no store.  Mapping them is all the waiting stage's seccomp
+ * table needs (mmap without PROT_EXEC, fstat, close). */
+static void attach_segments(int heap_fd, int frames_fd)
 {
     size_t heap_size = 0, store_size = 0;
-    void *heap = map_segment(ES_FD_HEAP, PROT_READ | PROT_WRITE, &heap_size);
+    void *heap = map_segment(heap_fd, PROT_READ | PROT_WRITE, &heap_size);
     if (!heap)
         die_setup("cannot map the heap segment");
     /* Ask for 2 MiB pages where the kernel offers them for shared memory
@@ -92,19 +99,16 @@ static void attach_segments(void)
     const struct es_heap_control *control = heap;
     if (control->magic != ES_HEAP_MAGIC || control->version != ES_PROTOCOL_VERSION)
         die_setup("the heap segment is not the broker's");
-
-    /* `expert-broker list` starts workers without a capture. */
+    close(heap_fd);
     const void *store = NULL;
-    if (fcntl(ES_FD_FRAMES, F_GETFD) != -1) {
-        store = map_segment(ES_FD_FRAMES, PROT_READ, &store_size);
+    if (frames_fd >= 0) {
+        store = map_segment(frames_fd, PROT_READ, &store_size);
         if (!store || !es_store_header_valid(store, store_size))
             die_setup("cannot map the frame store");
+        close(frames_fd);
     }
     if (!es_nmapi_attach(ES_FD_CONTROL, heap, heap_size, store, store_size))
         die_setup("the heap segment is too small");
-    close(ES_FD_HEAP);
-    if (store)
-        close(ES_FD_FRAMES);
 }
 
 static Es__Command *expect_command(void)
@@ -298,13 +302,13 @@ int main(int argc, char **argv)
     if (es_worker_config_parse(argc, argv, &cfg) != 0)
         die_setup("bad command line (this program is started by expert-broker)");
 
-    attach_segments();
+    /* Checked now, in force once the segments are mapped (short-capture
+     * cuts the store's frame count). */
+    struct es_injection inject = {0};
     if (cfg.inject) {
-        struct es_injection inject = {0};
         char why[256];
         if (es_injection_parse(cfg.inject, &inject, why, sizeof why) != 0)
             die_setup(why);
-        es_nmapi_set_injection(&inject);
     }
     if (es_nmapi_record_fatal_signals() != 0)
         die_setup("cannot install the fatal-signal handler");
@@ -314,10 +318,22 @@ int main(int argc, char **argv)
     if (confined != 0)
         _exit(ES_WORKER_EXIT_SETUP);   /* a required layer is missing: load nothing */
 
-    Es__Command *cmd = expect_command();
-    if (cmd->entry != ES__ENTRY__ENTRY_REGISTER)
+    /* The waiting stage: confined, holding no expert code, until the broker
+     * hands over the frame store with Register. */
+    int passed[ES_CHANNEL_MAX_FDS];
+    size_t passed_count = 0;
+    Es__Command *cmd = es_channel_recv_command_fds(ES_FD_CONTROL, passed, &passed_count);
+    if (!cmd)
+        _exit(errno == 0 ? ES_WORKER_EXIT_BROKER_GONE : ES_WORKER_EXIT_PROTOCOL);
+    if (cmd->entry != ES__ENTRY__ENTRY_REGISTER || passed_count == 0)
         _exit(ES_WORKER_EXIT_PROTOCOL);
+    /* The limit before the mappings it has to account for. */
+    if (cmd->has_address_space && es_confine_address_space(&cfg, &confinement, cmd->address_space) != 0)
+        die_setup(confinement.report);
     es__command__free_unpacked(cmd, NULL);
+    attach_segments(passed[0], passed_count > 1 ? passed[1] : -1);
+    if (cfg.inject)
+        es_nmapi_set_injection(&inject);
 
     struct expert x = {0};
     load_expert(&x);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "layers.h"
@@ -43,6 +44,7 @@ enum condition {
     SELF_AND_LT,      /* args[0] == own pid and args[arg] < value */
     SELF_AND_GT,      /* args[0] == own pid and args[arg] > value */
     SELF_AND_EQ,      /* args[0] == own pid and args[arg] == value */
+    ZERO_AND_EQ,      /* args[0] == 0 (itself) and args[arg] == value */
 };
 
 struct rule {
@@ -123,6 +125,11 @@ static const struct rule allowed[] = {
     {"getresgid", ANY, 0, 0},
     {"getrusage", ANY, 0, 0},
     {"prlimit64", ARG_EQ, 2, 0},                      /* getrlimit(), not setrlimit() */
+    /* setrlimit(RLIMIT_AS) on itself: the hand-over of a pooled worker sets
+     * it (it depends on the frame store, built while the worker waited).
+     * With no CAP_SYS_RESOURCE (dropped before this filter) and soft = hard,
+     * this can only lower the limit, so an expert gains nothing by it. */
+    {"prlimit64", ZERO_AND_EQ, 1, RLIMIT_AS},
     {"uname", ANY, 0, 0},
     {"sysinfo", ANY, 0, 0},
     {"times", ANY, 0, 0},
@@ -163,6 +170,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, uint64_t self)
                                 SCMP_CMP(r->arg, SCMP_CMP_GT, r->value, 0));
     case SELF_AND_EQ:
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, self, 0),
+                                SCMP_CMP(r->arg, SCMP_CMP_EQ, r->value, 0));
+    case ZERO_AND_EQ:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_CMP(0, SCMP_CMP_EQ, 0, 0),
                                 SCMP_CMP(r->arg, SCMP_CMP_EQ, r->value, 0));
     }
     return -EINVAL;

@@ -18,7 +18,7 @@
 #include "netmon.h"
 
 #define SEGMENT_MAGIC 0x50414548u   /* proto/heapseg.h: ES_HEAP_MAGIC */
-#define SEGMENT_VERSION 2u          /* proto/wire.h: ES_PROTOCOL_VERSION */
+#define SEGMENT_VERSION 3u          /* proto/wire.h: ES_PROTOCOL_VERSION */
 #define CONTROL_PAGE 4096u          /* proto/heapseg.h: ES_HEAP_CONTROL_SIZE */
 #define PROBE_BLOCK 4096u
 
