@@ -51,6 +51,7 @@ struct region {
     size_t reservation_size;
     unsigned char *base;
     size_t size;
+    struct es_heap handle;      /* the heap's handle, outside the region */
 };
 
 static size_t page_size(void)
@@ -331,7 +332,7 @@ static void model_init(struct model *m, size_t region_size, uint64_t seed)
 {
     memset(m, 0, sizeof *m);
     m->region = region_map(region_size);
-    m->heap = es_heap_init(m->region.base, m->region.size);
+    m->heap = es_heap_init(&m->region.handle, m->region.base, m->region.size, NULL);
     ck_assert_ptr_nonnull(m->heap);
     struct es_heap_stats stats;
     es_heap_stats(m->heap, &stats);
@@ -399,7 +400,7 @@ END_TEST
 
 static struct es_heap *heap_on(struct region *r)
 {
-    struct es_heap *h = es_heap_init(r->base, r->size);
+    struct es_heap *h = es_heap_init(&r->handle, r->base, r->size, NULL);
     ck_assert_ptr_nonnull(h);
     return h;
 }
@@ -414,13 +415,13 @@ static size_t arena_of(const struct es_heap *h)
 START_TEST(init_rejects_bad_regions)
 {
     struct region r = region_map(1 << 20);
-    ck_assert_ptr_null(es_heap_init(NULL, 1 << 20));
-    ck_assert_ptr_null(es_heap_init(r.base + 8, (1 << 20) - 16));
-    ck_assert_ptr_null(es_heap_init(r.base, es_heap_min_region() - 1));
-    ck_assert_ptr_null(es_heap_init(r.base, 0));
-    ck_assert_ptr_nonnull(es_heap_init(r.base, es_heap_min_region()));
+    ck_assert_ptr_null(es_heap_init(&r.handle, NULL, 1 << 20, NULL));
+    ck_assert_ptr_null(es_heap_init(&r.handle, r.base + 8, (1 << 20) - 16, NULL));
+    ck_assert_ptr_null(es_heap_init(&r.handle, r.base, es_heap_min_region() - 1, NULL));
+    ck_assert_ptr_null(es_heap_init(&r.handle, r.base, 0, NULL));
+    ck_assert_ptr_nonnull(es_heap_init(&r.handle, r.base, es_heap_min_region(), NULL));
     /* A size that is not a multiple of 16 just loses its tail. */
-    struct es_heap *h = es_heap_init(r.base, (1 << 20) - 5);
+    struct es_heap *h = es_heap_init(&r.handle, r.base, (1 << 20) - 5, NULL);
     ck_assert_ptr_nonnull(h);
     REQUIRE(es_heap_check(h));
     ck_assert_uint_le(arena_of(h), (1 << 20) - 5);
@@ -453,7 +454,8 @@ START_TEST(fresh_memory_is_not_touched)
     REQUIRE_EQ(ftruncate(fd, (off_t)size), 0);
     unsigned char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ck_assert_ptr_ne(base, MAP_FAILED);
-    struct es_heap *h = es_heap_init(base, size);
+    struct es_heap handle;
+    struct es_heap *h = es_heap_init(&handle, base, size, NULL);
     ck_assert_ptr_nonnull(h);
     enum es_heap_status status;
     unsigned char *big = es_heap_alloc(h, (size_t)200 << 20, &status);
@@ -1254,7 +1256,7 @@ static void corrupt_cache_link(int which)
     REQUIRE(es_heap_check(h));
 
     unsigned char *e = blocks[4];
-    uint64_t base = (uint64_t)(uintptr_t)h;
+    uint64_t base = (uint64_t)(uintptr_t)r.base;
     uint64_t link;
     bool legit = false;
     switch (which) {
