@@ -517,17 +517,14 @@ static inline __attribute__((always_inline)) void count_free(const struct view *
     store_field(&v->heap->counters->blocks_in_use, load_field(&v->heap->counters->blocks_in_use) - 1);
 }
 
-/* Takes a free block for a request of n bytes and marks it used; does not
- * zero it or move the fresh mark.  Describes the block in *taken. */
-static enum es_heap_status take_block(const struct view *v, uint64_t n, struct block *taken)
+/* Takes the free block find_free found for a request of n bytes and marks
+ * it used; does not zero it or move the fresh mark.  Describes the block in
+ * *taken. */
+static enum es_heap_status take_block(const struct view *v, uint64_t n, const struct block *found,
+                                      struct block *taken)
 {
     uint64_t need = block_need(n);
-    if (need > v->end - v->begin)
-        return ES_HEAP_NO_MEMORY;
-    struct block b;
-    enum es_heap_status status = find_free(v, need, &b);
-    if (status != ES_HEAP_OK)
-        return status;
+    struct block b = *found;
     struct block next;
     uint64_t end = b.off + b.size;
     bool split = b.size - need >= MIN_BLOCK;
@@ -698,12 +695,14 @@ static enum es_heap_status cache_flush(const struct view *v)
 static enum es_heap_status take_block_or_flush(const struct view *v, uint64_t n, struct block *taken)
 {
     uint64_t need = block_need(n);
+    if (need > v->end - v->begin)
+        return ES_HEAP_NO_MEMORY;
+    struct block found;
+    enum es_heap_status status = find_free(v, need, &found);
+    if (status == ES_HEAP_CORRUPT)
+        return status;
     uint64_t cached = load_field(&v->c->cached_bytes);
-    if (cached != 0 && need <= v->end - v->begin) {
-        struct block found;
-        enum es_heap_status status = find_free(v, need, &found);
-        if (status == ES_HEAP_CORRUPT)
-            return status;
+    if (cached != 0) {
         uint64_t grown_to = found.off + need;
         uint64_t mark = load_field(&v->c->flush_mark);
         if (status == ES_HEAP_NO_MEMORY ||
@@ -713,9 +712,12 @@ static enum es_heap_status take_block_or_flush(const struct view *v, uint64_t n,
             status = cache_flush(v);
             if (status != ES_HEAP_OK)
                 return status;
+            status = find_free(v, need, &found);
         }
     }
-    return take_block(v, n, taken);
+    if (status != ES_HEAP_OK)
+        return status;
+    return take_block(v, n, &found, taken);
 }
 
 /* Checks that p is the payload of a live block and reads its header. */

@@ -161,7 +161,7 @@ static void *mimalloc_resize(void *p, size_t n)
 
 static const struct allocator allocators[] = {
     {"expert", "ExpertAllocMemory", expert_alloc, expert_release, expert_resize},
-    {"tlsf", "es_heap (cache + TLSF, no helpers)", tlsf_alloc, tlsf_release, tlsf_resize},
+    {"tlsf", "es_heap (no helpers)", tlsf_alloc, tlsf_release, tlsf_resize},
     {"glibc", "glibc malloc", glibc_alloc, glibc_release, glibc_resize},
     {"calloc", "glibc calloc", glibc_zero_alloc, glibc_release, glibc_resize},
     {"mimalloc", "mimalloc", mimalloc_alloc, mimalloc_release, mimalloc_resize},
