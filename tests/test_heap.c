@@ -1162,6 +1162,94 @@ START_TEST(stale_headers_from_a_larger_heap)
 }
 END_TEST
 
+/* The arena's bounds and fresh mark are in the caller's handle, not in the
+ * region: overwriting the whole control structure (every list and cache
+ * head, bitmap, counter; the magic too or not) must not make any call,
+ * fast path or general, hand out memory or accept a free. */
+START_TEST(control_overwritten_moves_no_bound)
+{
+    struct region r = region_map(1 << 20);
+    uint64_t rng = 99 + (uint64_t)_i;
+    struct es_heap *h = busy_heap(&r, &rng);
+    enum es_heap_status status;
+    unsigned char *live = es_heap_alloc(h, 100, &status);
+    unsigned char *cached = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(cached);
+    REQUIRE_EQ(es_heap_free(h, cached), ES_HEAP_OK);
+    size_t control = r.size - arena_of(h);
+    uint64_t magic;
+    memcpy(&magic, r.base, sizeof magic);
+    uint64_t *words = (uint64_t *)(void *)r.base;
+    for (size_t i = 0; i < control / 8; i++) {
+        switch (_i) {
+        case 0: words[i] = UINT64_MAX; break;
+        case 1: words[i] = r.size + 4096; break;                          /* past the arena */
+        default: words[i] = (uint64_t)(uintptr_t)(live - 16) - (uint64_t)(uintptr_t)r.base; break;
+        }
+    }
+    if (_i != 0)
+        memcpy(r.base, &magic, sizeof magic);   /* as if only the state were hit */
+    for (size_t n = 0; n <= 1100; n += 4) {
+        unsigned char *p = es_heap_alloc(h, n, &status);
+        REQUIRE_MSG(p == NULL, "alloc(%zu) handed out %p", n, (void *)p);
+        REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+    }
+    ck_assert_ptr_null(es_heap_alloc(h, 100000, &status));
+    REQUIRE(es_heap_free(h, live) != ES_HEAP_OK);
+    REQUIRE(es_heap_free(h, cached) != ES_HEAP_OK);
+    REQUIRE(!es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
+/* nmapi has the heap keep its counters in the broker's control block: they
+ * must be kept there, on the fast paths and the general ones alike. */
+START_TEST(counters_kept_where_asked)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap_counters place;
+    memset(&place, 0xab, sizeof place);          /* init clears them */
+    struct es_heap *h = es_heap_init(&r.handle, r.base, r.size, &place);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_eq(es_heap_counters(h), &place);
+    REQUIRE_EQ(place.bytes_in_use, 0);
+    REQUIRE_EQ(place.blocks_in_use, 0);
+    REQUIRE_EQ(place.peak_bytes, 0);
+    enum es_heap_status status;
+    unsigned char *a = es_heap_alloc(h, 100, &status);
+    unsigned char *b = es_heap_alloc(h, 5000, &status);
+    ck_assert_ptr_nonnull(b);
+    REQUIRE_EQ(place.bytes_in_use, 5100);
+    REQUIRE_EQ(place.blocks_in_use, 2);
+    REQUIRE_EQ(place.peak_bytes, 5100);
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_OK);          /* into the cache */
+    REQUIRE_EQ(place.bytes_in_use, 5000);
+    REQUIRE_EQ(place.blocks_in_use, 1);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 128);
+    ck_assert_ptr_eq(es_heap_alloc(h, 97, &status), a);  /* a cache hit: same block size */
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 0);
+    REQUIRE_EQ(place.bytes_in_use, 5097);
+    REQUIRE_EQ(place.blocks_in_use, 2);
+    REQUIRE_EQ(place.peak_bytes, 5100);
+    b = es_heap_realloc(h, b, 6000, &status);
+    ck_assert_ptr_nonnull(b);
+    REQUIRE_EQ(place.bytes_in_use, 6097);
+    REQUIRE_EQ(place.peak_bytes, 6097);
+    REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_OK);          /* into the TLSF */
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_OK);
+    REQUIRE_EQ(place.bytes_in_use, 0);
+    REQUIRE_EQ(place.blocks_in_use, 0);
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.bytes_in_use, 0);
+    REQUIRE_EQ(stats.peak_bytes, 6097);
+    REQUIRE(es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
 START_TEST(corruption_is_latched)
 {
     struct region r = region_map(1 << 20);
@@ -1509,6 +1597,7 @@ static Suite *heap_suite(void)
     tcase_add_test(focused, quota_exhaustion_with_full_caches);
     tcase_add_test(focused, realloc_of_cached_sizes);
     tcase_add_test(focused, caches_flushed_before_growing);
+    tcase_add_test(focused, counters_kept_where_asked);
     suite_add_tcase(s, focused);
 
     TCase *hostile = tcase_create("hostile");
@@ -1520,6 +1609,7 @@ static Suite *heap_suite(void)
     tcase_add_test(hostile, corruption_is_latched);
     tcase_add_loop_test(hostile, corrupted_cache_links, 0, 11);
     tcase_add_test(hostile, overflow_into_cached_block);
+    tcase_add_loop_test(hostile, control_overwritten_moves_no_bound, 0, 3);
     suite_add_tcase(s, hostile);
     return s;
 }

@@ -28,11 +28,20 @@
  * header copied elsewhere does not validate), free/used state, size class
  * and slack; for free-list neighbours, that they link back.  Whatever the
  * bytes say, no read or write leaves [region, region + size): offsets are
- * bounded by arena_end, which lives in a part of the control structure that
- * is never written after init and is stored twice (the second time
- * inverted), so a scribble over it is detected, not believed.  Loops exist
- * only in es_heap_check, which is bounded by the number of blocks.  An
- * inconsistency latches `corrupt`, after which every call fails fast.
+ * bounded by the arena end and the fresh mark, which are not in the region
+ * at all but in the caller's handle (struct es_heap, heap.h), written only
+ * by this file from values it checked, so no call re-validates them and no
+ * scribble into the region can move them.  The region's control structure
+ * keeps a magic word, checked on the general paths, so a destroyed control
+ * structure stops the heap.  Loops exist only in es_heap_check, which is
+ * bounded by the number of blocks.  An inconsistency latches `corrupt` (in
+ * the handle), after which every call fails fast.
+ *
+ * Fast paths: an allocation that the cache satisfies and a free into the
+ * cache (es_heap_alloc, es_heap_free) run straight-line code making the
+ * same checks as the general path for that one case, and hand anything
+ * else, including every inconsistency, to the general path, which checks
+ * it again and reports it.
  *
  * Small-block cache: a freed block of at most CACHE_MAX_BLOCK bytes does not
  * go back to the TLSF at once.  It stays physically used (its neighbours
@@ -63,7 +72,7 @@
  * the block's neighbours: an overflow into the next header is found when
  * that block is freed, popped or flushed, not when this one is freed.
  *
- * Zero-filling: the region starts as zeroes (a fresh memfd).  `fresh` marks
+ * Zero-filling: the region starts as zeroes (a fresh memfd).  The fresh mark
  * the lowest offset above which no block was ever handed out; above it only
  * the allocator's own metadata can be non-zero, and only in two places: the
  * first FRESH_DIRTY bytes (the header and next link of the free block that

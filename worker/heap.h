@@ -3,12 +3,13 @@
  * over a caller-given region.
  *
  * Every operation is O(1) and makes no system call: the region is the
- * broker-owned heap segment, already mapped.  The allocator keeps all its
+ * broker-owned heap segment, already mapped.  The allocator keeps its
  * metadata inside the region, so when the worker ends the broker drops the
- * segment whole and nothing is walked or freed block by block.
+ * segment whole and nothing is walked or freed block by block; only the
+ * bounds it checks everything against live in the caller's handle.
  *
- * The metadata is as exposed as the expert's own data: an expert can scribble
- * over it.  The allocator checks what it can cheaply (block tags, bounds,
+ * The metadata in the region is as exposed as the expert's own data: an
+ * expert can scribble over it.  The allocator checks what it can cheaply (block tags, bounds,
  * neighbour links) and reports corruption as an error rather than following a
  * wild pointer outside the region; it never touches memory outside it.
  */
@@ -70,9 +71,11 @@ struct es_heap_stats {
  * The region must read as zero (a fresh memfd or anonymous mapping): blocks
  * carved from memory no block ever used are not cleared again, so handing
  * out a large block does not fault in its pages.  Only the control
- * structure, the first block's header and the arena's last word are
- * written here.  Everything the heap keeps is in the region, as offsets; a
- * region above 2^48 bytes uses the first 2^48. */
+ * structure, the first block's header and the arena's last word (and the
+ * handle and counters) are written here.  Everything else the heap keeps is
+ * in the region, as offsets; a region above 2^48 bytes uses the first 2^48.
+ * The handle must not be copied while the heap is in use (a copy would keep
+ * an old fresh mark). */
 struct es_heap *es_heap_init(struct es_heap *heap, void *region, size_t size,
                              struct es_heap_counters *counters);
 size_t es_heap_min_region(void);
