@@ -932,10 +932,11 @@ enum es_heap_status es_heap_free(struct es_heap *heap, void *p)
             uint64_t cap = heap->cache_cap;
             uint64_t mix = offset_mix(off);
             /* Used, not cached; a cacheable size within the fresh mark;
-             * slack as for any live block; the caches have room; tag. */
+             * slack as for any live block (a request above the payload
+             * wraps the difference high); the caches have room; tag. */
             if ((low_bits & FLAG_MASK & ~FLAG_PREV_USED) == FLAG_USED && size - MIN_BLOCK <= CACHE_MAX_BLOCK - MIN_BLOCK &&
-                size <= fresh - off && requested <= size - HEADER_SIZE &&
-                size - HEADER_SIZE - requested < MAX_SLACK && cached <= cap && cap - cached >= size &&
+                size <= fresh - off && size - HEADER_SIZE - requested < MAX_SLACK &&
+                cached <= cap && cap - cached >= size &&
                 word >> SIZE_BITS == tag_of(low_bits, mix)) {
                 uint64_t *head = &c->cache_heads[cache_class(size)];
                 uint64_t cached_bits = low_bits | FLAG_CACHED;
