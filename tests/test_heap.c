@@ -1202,6 +1202,37 @@ START_TEST(control_overwritten_moves_no_bound)
 }
 END_TEST
 
+/* The fast paths bound offsets by the fresh mark, which on a heap that has
+ * handed out nothing (or little) lies right after the control structure:
+ * a bound computed as "fresh minus a size" must not wrap there.  A cache
+ * head or a pointer to free that names the guard past the region must be
+ * refused without being read. */
+START_TEST(fast_paths_bounded_on_a_fresh_heap)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    if (_i == 1) {
+        void *first = es_heap_alloc(h, 16, &status);   /* fresh mark 32 bytes up */
+        ck_assert_ptr_nonnull(first);
+    }
+    size_t control = r.size - arena_of(h);
+    uint64_t past = r.size + 4096;                     /* in the upper guard */
+    unsigned char *outside = r.base + past + 16;
+    REQUIRE_EQ(es_heap_free(h, outside), ES_HEAP_BAD_POINTER);
+    REQUIRE_EQ(es_heap_free(h, r.base + r.size + 16), ES_HEAP_BAD_POINTER);
+    uint64_t *words = (uint64_t *)(void *)r.base;
+    for (size_t i = 1; i < control / 8; i++)           /* the magic kept */
+        words[i] = past;
+    for (size_t n = 0; n <= 1100; n += 4) {
+        unsigned char *p = es_heap_alloc(h, n, &status);
+        REQUIRE_MSG(p == NULL, "alloc(%zu) handed out %p", n, (void *)p);
+        REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+    }
+    region_unmap(&r);
+}
+END_TEST
+
 /* nmapi has the heap keep its counters in the broker's control block: they
  * must be kept there, on the fast paths and the general ones alike. */
 START_TEST(counters_kept_where_asked)
@@ -1610,6 +1641,7 @@ static Suite *heap_suite(void)
     tcase_add_loop_test(hostile, corrupted_cache_links, 0, 11);
     tcase_add_test(hostile, overflow_into_cached_block);
     tcase_add_loop_test(hostile, control_overwritten_moves_no_bound, 0, 3);
+    tcase_add_loop_test(hostile, fast_paths_bounded_on_a_fresh_heap, 0, 2);
     suite_add_tcase(s, hostile);
     return s;
 }

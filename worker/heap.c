@@ -150,6 +150,7 @@ struct control {
 /* cache_pop subtracts a cached size from the fresh mark, which is never
  * below the arena's start. */
 _Static_assert(CONTROL_SIZE > CACHE_MAX_BLOCK, "control structure smaller than a cached block");
+_Static_assert(CONTROL_SIZE > MIN_BLOCK, "es_heap_free's bound would wrap");
 
 /* A validated view of the heap, taken once per call so that the bounds used
  * for every check come from checked values, not from re-reading the region. */
@@ -865,9 +866,10 @@ void *es_heap_alloc(struct es_heap *heap, size_t n, enum es_heap_status *status)
         uint64_t *head = &c->cache_heads[cache_class(need)];
         uint64_t off = load_field(head);
         uint64_t fresh = heap->fresh;
-        /* off in [CONTROL_SIZE, fresh - need], as one unsigned compare
-         * (fresh >= CONTROL_SIZE > need, so no underflow; 0 wraps high). */
-        if (off - CONTROL_SIZE <= fresh - need - CONTROL_SIZE && (off & (GRANULE - 1)) == 0) {
+        /* off in [CONTROL_SIZE, fresh - need]: fresh >= CONTROL_SIZE > need,
+         * so fresh - need does not wrap (fresh - need - CONTROL_SIZE would,
+         * while the heap has handed out less than need bytes). */
+        if (off >= CONTROL_SIZE && off <= fresh - need && (off & (GRANULE - 1)) == 0) {
             uint64_t word = __atomic_load_n((uint64_t *)(void *)(base + off), __ATOMIC_RELAXED);
             uint64_t low_bits = word & LOW_MASK;
             uint64_t mix = offset_mix(off);
@@ -920,10 +922,11 @@ enum es_heap_status es_heap_free(struct es_heap *heap, void *p)
     if (__builtin_expect(heap != NULL && !heap->corrupt, 1)) {
         unsigned char *base = heap->base;
         struct control *c = (struct control *)(void *)base;
-        /* p below base wraps high and fails the bound. */
+        /* off in [CONTROL_SIZE, fresh - MIN_BLOCK] (p below base wraps
+         * high): fresh - MIN_BLOCK does not wrap, fresh >= CONTROL_SIZE. */
         uint64_t off = (uint64_t)((uintptr_t)p - (uintptr_t)base) - HEADER_SIZE;
         uint64_t fresh = heap->fresh;
-        if (off - CONTROL_SIZE <= fresh - MIN_BLOCK - CONTROL_SIZE && (off & (GRANULE - 1)) == 0) {
+        if (off >= CONTROL_SIZE && off <= fresh - MIN_BLOCK && (off & (GRANULE - 1)) == 0) {
             uint64_t word = __atomic_load_n((uint64_t *)(void *)(base + off), __ATOMIC_RELAXED);
             uint64_t low_bits = word & LOW_MASK;
             uint64_t size = low_bits & SIZE_MASK;
