@@ -6,8 +6,9 @@
  * call overhead is the same for all:
  *   expert    the helpers an expert calls (libnmapi: key check, counters,
  *             the TLSF heap over an anonymous region of the quota's size)
- *   tlsf      es_heap_alloc/free/realloc directly: the heap without the
- *             helper's bookkeeping, to split the cost
+ *   tlsf      es_heap_alloc/free/realloc directly: the heap (its small-block
+ *             cache and the TLSF) without the helpers' bookkeeping, to
+ *             split the cost
  *   glibc     malloc/free/realloc
  *   calloc    glibc calloc: zero-filled like ExpertAllocMemory, the fair
  *             comparison of semantics
