@@ -51,6 +51,7 @@ struct region {
     size_t reservation_size;
     unsigned char *base;
     size_t size;
+    struct es_heap handle;      /* the heap's handle, outside the region */
 };
 
 static size_t page_size(void)
@@ -331,7 +332,7 @@ static void model_init(struct model *m, size_t region_size, uint64_t seed)
 {
     memset(m, 0, sizeof *m);
     m->region = region_map(region_size);
-    m->heap = es_heap_init(m->region.base, m->region.size);
+    m->heap = es_heap_init(&m->region.handle, m->region.base, m->region.size, NULL);
     ck_assert_ptr_nonnull(m->heap);
     struct es_heap_stats stats;
     es_heap_stats(m->heap, &stats);
@@ -399,7 +400,7 @@ END_TEST
 
 static struct es_heap *heap_on(struct region *r)
 {
-    struct es_heap *h = es_heap_init(r->base, r->size);
+    struct es_heap *h = es_heap_init(&r->handle, r->base, r->size, NULL);
     ck_assert_ptr_nonnull(h);
     return h;
 }
@@ -414,13 +415,13 @@ static size_t arena_of(const struct es_heap *h)
 START_TEST(init_rejects_bad_regions)
 {
     struct region r = region_map(1 << 20);
-    ck_assert_ptr_null(es_heap_init(NULL, 1 << 20));
-    ck_assert_ptr_null(es_heap_init(r.base + 8, (1 << 20) - 16));
-    ck_assert_ptr_null(es_heap_init(r.base, es_heap_min_region() - 1));
-    ck_assert_ptr_null(es_heap_init(r.base, 0));
-    ck_assert_ptr_nonnull(es_heap_init(r.base, es_heap_min_region()));
+    ck_assert_ptr_null(es_heap_init(&r.handle, NULL, 1 << 20, NULL));
+    ck_assert_ptr_null(es_heap_init(&r.handle, r.base + 8, (1 << 20) - 16, NULL));
+    ck_assert_ptr_null(es_heap_init(&r.handle, r.base, es_heap_min_region() - 1, NULL));
+    ck_assert_ptr_null(es_heap_init(&r.handle, r.base, 0, NULL));
+    ck_assert_ptr_nonnull(es_heap_init(&r.handle, r.base, es_heap_min_region(), NULL));
     /* A size that is not a multiple of 16 just loses its tail. */
-    struct es_heap *h = es_heap_init(r.base, (1 << 20) - 5);
+    struct es_heap *h = es_heap_init(&r.handle, r.base, (1 << 20) - 5, NULL);
     ck_assert_ptr_nonnull(h);
     REQUIRE(es_heap_check(h));
     ck_assert_uint_le(arena_of(h), (1 << 20) - 5);
@@ -453,7 +454,8 @@ START_TEST(fresh_memory_is_not_touched)
     REQUIRE_EQ(ftruncate(fd, (off_t)size), 0);
     unsigned char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ck_assert_ptr_ne(base, MAP_FAILED);
-    struct es_heap *h = es_heap_init(base, size);
+    struct es_heap handle;
+    struct es_heap *h = es_heap_init(&handle, base, size, NULL);
     ck_assert_ptr_nonnull(h);
     enum es_heap_status status;
     unsigned char *big = es_heap_alloc(h, (size_t)200 << 20, &status);
@@ -1160,6 +1162,125 @@ START_TEST(stale_headers_from_a_larger_heap)
 }
 END_TEST
 
+/* The arena's bounds and fresh mark are in the caller's handle, not in the
+ * region: overwriting the whole control structure (every list and cache
+ * head, bitmap, counter; the magic too or not) must not make any call,
+ * fast path or general, hand out memory or accept a free. */
+START_TEST(control_overwritten_moves_no_bound)
+{
+    struct region r = region_map(1 << 20);
+    uint64_t rng = 99 + (uint64_t)_i;
+    struct es_heap *h = busy_heap(&r, &rng);
+    enum es_heap_status status;
+    unsigned char *live = es_heap_alloc(h, 100, &status);
+    unsigned char *cached = es_heap_alloc(h, 100, &status);
+    ck_assert_ptr_nonnull(cached);
+    REQUIRE_EQ(es_heap_free(h, cached), ES_HEAP_OK);
+    size_t control = r.size - arena_of(h);
+    uint64_t magic;
+    memcpy(&magic, r.base, sizeof magic);
+    uint64_t *words = (uint64_t *)(void *)r.base;
+    for (size_t i = 0; i < control / 8; i++) {
+        switch (_i) {
+        case 0: words[i] = UINT64_MAX; break;
+        case 1: words[i] = r.size + 4096; break;                          /* past the arena */
+        default: words[i] = (uint64_t)(uintptr_t)(live - 16) - (uint64_t)(uintptr_t)r.base; break;
+        }
+    }
+    if (_i != 0)
+        memcpy(r.base, &magic, sizeof magic);   /* as if only the state were hit */
+    for (size_t n = 0; n <= 1100; n += 4) {
+        unsigned char *p = es_heap_alloc(h, n, &status);
+        REQUIRE_MSG(p == NULL, "alloc(%zu) handed out %p", n, (void *)p);
+        REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+    }
+    ck_assert_ptr_null(es_heap_alloc(h, 100000, &status));
+    REQUIRE(es_heap_free(h, live) != ES_HEAP_OK);
+    REQUIRE(es_heap_free(h, cached) != ES_HEAP_OK);
+    REQUIRE(!es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
+/* The fast paths bound offsets by the fresh mark, which on a heap that has
+ * handed out nothing (or little) lies right after the control structure:
+ * a bound computed as "fresh minus a size" must not wrap there.  A cache
+ * head or a pointer to free that names the guard past the region must be
+ * refused without being read. */
+START_TEST(fast_paths_bounded_on_a_fresh_heap)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap *h = heap_on(&r);
+    enum es_heap_status status;
+    if (_i == 1) {
+        void *first = es_heap_alloc(h, 16, &status);   /* fresh mark 32 bytes up */
+        ck_assert_ptr_nonnull(first);
+    }
+    size_t control = r.size - arena_of(h);
+    uint64_t past = r.size + 4096;                     /* in the upper guard */
+    unsigned char *outside = r.base + past + 16;
+    REQUIRE_EQ(es_heap_free(h, outside), ES_HEAP_BAD_POINTER);
+    REQUIRE_EQ(es_heap_free(h, r.base + r.size + 16), ES_HEAP_BAD_POINTER);
+    uint64_t *words = (uint64_t *)(void *)r.base;
+    for (size_t i = 1; i < control / 8; i++)           /* the magic kept */
+        words[i] = past;
+    for (size_t n = 0; n <= 1100; n += 4) {
+        unsigned char *p = es_heap_alloc(h, n, &status);
+        REQUIRE_MSG(p == NULL, "alloc(%zu) handed out %p", n, (void *)p);
+        REQUIRE_EQ(status, ES_HEAP_CORRUPT);
+    }
+    region_unmap(&r);
+}
+END_TEST
+
+/* nmapi has the heap keep its counters in the broker's control block: they
+ * must be kept there, on the fast paths and the general ones alike. */
+START_TEST(counters_kept_where_asked)
+{
+    struct region r = region_map(1 << 20);
+    struct es_heap_counters place;
+    memset(&place, 0xab, sizeof place);          /* init clears them */
+    struct es_heap *h = es_heap_init(&r.handle, r.base, r.size, &place);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_eq(es_heap_counters(h), &place);
+    REQUIRE_EQ(place.bytes_in_use, 0);
+    REQUIRE_EQ(place.blocks_in_use, 0);
+    REQUIRE_EQ(place.peak_bytes, 0);
+    enum es_heap_status status;
+    unsigned char *a = es_heap_alloc(h, 100, &status);
+    unsigned char *b = es_heap_alloc(h, 5000, &status);
+    ck_assert_ptr_nonnull(b);
+    REQUIRE_EQ(place.bytes_in_use, 5100);
+    REQUIRE_EQ(place.blocks_in_use, 2);
+    REQUIRE_EQ(place.peak_bytes, 5100);
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_OK);          /* into the cache */
+    REQUIRE_EQ(place.bytes_in_use, 5000);
+    REQUIRE_EQ(place.blocks_in_use, 1);
+    struct es_heap_stats stats;
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 128);
+    ck_assert_ptr_eq(es_heap_alloc(h, 97, &status), a);  /* a cache hit: same block size */
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.cached_bytes, 0);
+    REQUIRE_EQ(place.bytes_in_use, 5097);
+    REQUIRE_EQ(place.blocks_in_use, 2);
+    REQUIRE_EQ(place.peak_bytes, 5100);
+    b = es_heap_realloc(h, b, 6000, &status);
+    ck_assert_ptr_nonnull(b);
+    REQUIRE_EQ(place.bytes_in_use, 6097);
+    REQUIRE_EQ(place.peak_bytes, 6097);
+    REQUIRE_EQ(es_heap_free(h, b), ES_HEAP_OK);          /* into the TLSF */
+    REQUIRE_EQ(es_heap_free(h, a), ES_HEAP_OK);
+    REQUIRE_EQ(place.bytes_in_use, 0);
+    REQUIRE_EQ(place.blocks_in_use, 0);
+    es_heap_stats(h, &stats);
+    REQUIRE_EQ(stats.bytes_in_use, 0);
+    REQUIRE_EQ(stats.peak_bytes, 6097);
+    REQUIRE(es_heap_check(h));
+    region_unmap(&r);
+}
+END_TEST
+
 START_TEST(corruption_is_latched)
 {
     struct region r = region_map(1 << 20);
@@ -1254,7 +1375,7 @@ static void corrupt_cache_link(int which)
     REQUIRE(es_heap_check(h));
 
     unsigned char *e = blocks[4];
-    uint64_t base = (uint64_t)(uintptr_t)h;
+    uint64_t base = (uint64_t)(uintptr_t)r.base;
     uint64_t link;
     bool legit = false;
     switch (which) {
@@ -1507,6 +1628,7 @@ static Suite *heap_suite(void)
     tcase_add_test(focused, quota_exhaustion_with_full_caches);
     tcase_add_test(focused, realloc_of_cached_sizes);
     tcase_add_test(focused, caches_flushed_before_growing);
+    tcase_add_test(focused, counters_kept_where_asked);
     suite_add_tcase(s, focused);
 
     TCase *hostile = tcase_create("hostile");
@@ -1518,6 +1640,8 @@ static Suite *heap_suite(void)
     tcase_add_test(hostile, corruption_is_latched);
     tcase_add_loop_test(hostile, corrupted_cache_links, 0, 11);
     tcase_add_test(hostile, overflow_into_cached_block);
+    tcase_add_loop_test(hostile, control_overwritten_moves_no_bound, 0, 3);
+    tcase_add_loop_test(hostile, fast_paths_bounded_on_a_fresh_heap, 0, 2);
     suite_add_tcase(s, hostile);
     return s;
 }

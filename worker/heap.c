@@ -28,11 +28,20 @@
  * header copied elsewhere does not validate), free/used state, size class
  * and slack; for free-list neighbours, that they link back.  Whatever the
  * bytes say, no read or write leaves [region, region + size): offsets are
- * bounded by arena_end, which lives in a part of the control structure that
- * is never written after init and is stored twice (the second time
- * inverted), so a scribble over it is detected, not believed.  Loops exist
- * only in es_heap_check, which is bounded by the number of blocks.  An
- * inconsistency latches `corrupt`, after which every call fails fast.
+ * bounded by the arena end and the fresh mark, which are not in the region
+ * at all but in the caller's handle (struct es_heap, heap.h), written only
+ * by this file from values it checked, so no call re-validates them and no
+ * scribble into the region can move them.  The region's control structure
+ * keeps a magic word, checked on the general paths, so a destroyed control
+ * structure stops the heap.  Loops exist only in es_heap_check, which is
+ * bounded by the number of blocks.  An inconsistency latches `corrupt` (in
+ * the handle), after which every call fails fast.
+ *
+ * Fast paths: an allocation that the cache satisfies and a free into the
+ * cache (es_heap_alloc, es_heap_free) run straight-line code making the
+ * same checks as the general path for that one case, and hand anything
+ * else, including every inconsistency, to the general path, which checks
+ * it again and reports it.
  *
  * Small-block cache: a freed block of at most CACHE_MAX_BLOCK bytes does not
  * go back to the TLSF at once.  It stays physically used (its neighbours
@@ -63,7 +72,7 @@
  * the block's neighbours: an overflow into the next header is found when
  * that block is freed, popped or flushed, not when this one is freed.
  *
- * Zero-filling: the region starts as zeroes (a fresh memfd).  `fresh` marks
+ * Zero-filling: the region starts as zeroes (a fresh memfd).  The fresh mark
  * the lowest offset above which no block was ever handed out; above it only
  * the allocator's own metadata can be non-zero, and only in two places: the
  * first FRESH_DIRTY bytes (the header and next link of the free block that
@@ -121,19 +130,14 @@ enum {
 
 #define HEAP_MAGIC UINT64_C(0x31504145485f5345)  /* "ES_HEAP1" */
 
-struct es_heap {
-    /* Written once by es_heap_init, checked on every call.  The arena
-     * begins at CONTROL_SIZE; all offsets are from the region start. */
+struct control {
+    /* Written by es_heap_init; checked on every call that does not take a
+     * fast path, so that a control structure destroyed by a scribble stops
+     * the heap.  The bounds are not here: they are in the caller's handle. */
     uint64_t magic;
-    uint64_t self;              /* the region's address */
-    uint64_t arena_end;
-    uint64_t arena_end_inverse; /* ~arena_end: a scribble over either shows */
 
     /* Mutable state; each field is checked when used. */
-    uint64_t fresh;             /* see the file comment */
-    uint64_t fresh_inverse;     /* ~fresh, so a scribble over it shows */
-    uint64_t corrupt;           /* latched on the first inconsistency */
-    struct es_heap_counters counters;
+    struct es_heap_counters counters;   /* unless the caller gave a place */
     uint64_t fl_bitmap;
     uint32_t sl_bitmap[FL_COUNT];
     uint64_t heads[FL_COUNT][SL_COUNT];  /* 0: empty list */
@@ -142,15 +146,17 @@ struct es_heap {
     uint64_t cache_heads[CACHE_CLASSES]; /* 0: empty list */
 };
 
-#define CONTROL_SIZE ((sizeof(struct es_heap) + GRANULE - 1) & ~(size_t)(GRANULE - 1))
+#define CONTROL_SIZE ((sizeof(struct control) + GRANULE - 1) & ~(size_t)(GRANULE - 1))
 /* cache_pop subtracts a cached size from the fresh mark, which is never
  * below the arena's start. */
 _Static_assert(CONTROL_SIZE > CACHE_MAX_BLOCK, "control structure smaller than a cached block");
+_Static_assert(CONTROL_SIZE > MIN_BLOCK, "es_heap_free's bound would wrap");
 
 /* A validated view of the heap, taken once per call so that the bounds used
  * for every check come from checked values, not from re-reading the region. */
 struct view {
-    struct es_heap *h;
+    struct es_heap *heap;       /* the caller's handle */
+    struct control *c;          /* at base */
     unsigned char *base;
     uint64_t begin;
     uint64_t end;
@@ -191,10 +197,21 @@ static inline void store_field(uint64_t *field, uint64_t value)
 /* The tag only has to make garbage, and a header copied to another offset,
  * fail validation with high probability; it is on every path, so it is two
  * independent multiplies rather than a full mixing function. */
+static inline uint64_t offset_mix(uint64_t off)
+{
+    return (off ^ UINT64_C(0x6a09e667f3bcc908)) * UINT64_C(0xbf58476d1ce4e5b9);
+}
+
+/* The tag of a header at the offset whose offset_mix is mix: the fast paths
+ * mix the offset once for the check and the rewrite. */
+static inline uint64_t tag_of(uint64_t low_bits, uint64_t mix)
+{
+    return (low_bits * UINT64_C(0x9e3779b97f4a7c15) + mix) >> SIZE_BITS;
+}
+
 static inline uint64_t header_tag(uint64_t off, uint64_t low_bits)
 {
-    return (low_bits * UINT64_C(0x9e3779b97f4a7c15) + (off ^ UINT64_C(0x6a09e667f3bcc908)) *
-            UINT64_C(0xbf58476d1ce4e5b9)) >> SIZE_BITS;
+    return tag_of(low_bits, offset_mix(off));
 }
 
 static inline uint64_t make_size_word(uint64_t off, uint64_t size, uint64_t flags)
@@ -232,57 +249,35 @@ static inline void size_class(uint64_t size, unsigned *fl, unsigned *sl)
 
 /* ---- Entry checks -------------------------------------------------------- */
 
-/* Checked on every call, so kept to a few compares.  An expert in the same
- * process that wants to forge all of this can do worse things anyway; the
- * point is that a stray write never makes the allocator believe a larger
- * arena than es_heap_init was given. */
-static inline bool control_valid(const struct es_heap *h, struct view *v)
+/* The view of a heap: its bounds and fresh mark come from the caller's
+ * handle, which es_heap_init filled from checked values and which only this
+ * file writes, so nothing here re-validates them.  False if the region's
+ * control structure no longer carries its magic (destroyed by a scribble). */
+static inline bool view_of(const struct es_heap *heap, struct view *v)
 {
-    if (h == NULL || ((uintptr_t)h & (GRANULE - 1)) != 0)
+    if (heap == NULL || heap->base == NULL)
         return false;
-    uint64_t end = load_field(&h->arena_end);
-    if (load_field(&h->magic) != HEAP_MAGIC || load_field(&h->self) != (uint64_t)(uintptr_t)h ||
-        load_field(&h->arena_end_inverse) != ~end)
-        return false;
-    if ((end & (GRANULE - 1)) != 0 || end < CONTROL_SIZE + MIN_BLOCK || end - CONTROL_SIZE > MAX_ARENA)
-        return false;
-    v->h = (struct es_heap *)(uintptr_t)h;
-    v->base = (unsigned char *)(uintptr_t)h;
+    v->heap = (struct es_heap *)(uintptr_t)heap;
+    v->base = heap->base;
+    v->c = (struct control *)(void *)heap->base;
     v->begin = CONTROL_SIZE;
-    v->end = end;
-    return true;
-}
-
-static inline bool fresh_valid(struct view *v)
-{
-    uint64_t fresh = load_field(&v->h->fresh);
-    if (load_field(&v->h->fresh_inverse) != ~fresh || fresh < v->begin || fresh > v->end ||
-        (fresh & (GRANULE - 1)) != 0)
-        return false;
-    v->fresh = fresh;
-    return true;
+    v->end = heap->end;
+    v->fresh = heap->fresh;
+    return load_field(&v->c->magic) == HEAP_MAGIC;
 }
 
 static enum es_heap_status latch_corrupt(const struct view *v)
 {
-    store_field(&v->h->corrupt, 1);
+    v->heap->corrupt = true;
     return ES_HEAP_CORRUPT;
 }
 
-/* Validates the control structure for a mutating call.  Even when it is
- * garbage, h is the region start the caller was given by es_heap_init, so
- * latching the flag there stays inside the region. */
-static inline __attribute__((always_inline)) enum es_heap_status enter(struct es_heap *h, struct view *v)
+/* Validates the control structure for a mutating call. */
+static inline __attribute__((always_inline)) enum es_heap_status enter(struct es_heap *heap, struct view *v)
 {
-    if (h == NULL)
+    if (heap == NULL || heap->base == NULL || heap->corrupt)
         return ES_HEAP_CORRUPT;
-    if (!control_valid(h, v)) {
-        store_field(&h->corrupt, 1);
-        return ES_HEAP_CORRUPT;
-    }
-    if (load_field(&h->corrupt) != 0)
-        return ES_HEAP_CORRUPT;
-    if (!fresh_valid(v))
+    if (!view_of(heap, v))
         return latch_corrupt(v);
     return ES_HEAP_OK;
 }
@@ -378,7 +373,7 @@ static bool unlink_free(const struct view *v, const struct block *b)
     if (prev != 0) {
         if (!link_target_ok(v, prev) || load_word(v, prev + HEADER_SIZE) != b->off)
             return false;
-    } else if (load_field(&v->h->heads[fl][sl]) != b->off) {
+    } else if (load_field(&v->c->heads[fl][sl]) != b->off) {
         return false;
     }
     if (next != 0 && (!link_target_ok(v, next) || load_word(v, next + 8) != b->off))
@@ -387,14 +382,14 @@ static bool unlink_free(const struct view *v, const struct block *b)
     if (prev != 0)
         store_word(v, prev + HEADER_SIZE, next);
     else
-        store_field(&v->h->heads[fl][sl], next);
+        store_field(&v->c->heads[fl][sl], next);
     if (next != 0)
         store_word(v, next + 8, prev);
     if (prev == 0 && next == 0) {
-        uint32_t sl_map = __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) & ~(1u << sl);
-        __atomic_store_n(&v->h->sl_bitmap[fl], sl_map, __ATOMIC_RELAXED);
+        uint32_t sl_map = __atomic_load_n(&v->c->sl_bitmap[fl], __ATOMIC_RELAXED) & ~(1u << sl);
+        __atomic_store_n(&v->c->sl_bitmap[fl], sl_map, __ATOMIC_RELAXED);
         if (sl_map == 0)
-            store_field(&v->h->fl_bitmap, load_field(&v->h->fl_bitmap) & ~((uint64_t)1 << fl));
+            store_field(&v->c->fl_bitmap, load_field(&v->c->fl_bitmap) & ~((uint64_t)1 << fl));
     }
     return true;
 }
@@ -404,7 +399,7 @@ static bool insert_free(const struct view *v, uint64_t off, uint64_t size, uint6
 {
     unsigned fl, sl;
     size_class(size, &fl, &sl);
-    uint64_t head = load_field(&v->h->heads[fl][sl]);
+    uint64_t head = load_field(&v->c->heads[fl][sl]);
     if (head != 0 && (!link_target_ok(v, head) || load_word(v, head + 8) != 0 || head == off))
         return false;
 
@@ -413,18 +408,18 @@ static bool insert_free(const struct view *v, uint64_t off, uint64_t size, uint6
     store_word(v, off + size - 8, size);
     if (head != 0)
         store_word(v, head + 8, off);
-    store_field(&v->h->heads[fl][sl], off);
-    __atomic_store_n(&v->h->sl_bitmap[fl],
-                     __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) | 1u << sl,
+    store_field(&v->c->heads[fl][sl], off);
+    __atomic_store_n(&v->c->sl_bitmap[fl],
+                     __atomic_load_n(&v->c->sl_bitmap[fl], __ATOMIC_RELAXED) | 1u << sl,
                      __ATOMIC_RELAXED);
-    store_field(&v->h->fl_bitmap, load_field(&v->h->fl_bitmap) | (uint64_t)1 << fl);
+    store_field(&v->c->fl_bitmap, load_field(&v->c->fl_bitmap) | (uint64_t)1 << fl);
     return true;
 }
 
 /* Validates the head of list (fl, sl) as a free block of that class. */
 static enum es_heap_status list_head(const struct view *v, unsigned fl, unsigned sl, struct block *out)
 {
-    uint64_t head = load_field(&v->h->heads[fl][sl]);
+    uint64_t head = load_field(&v->c->heads[fl][sl]);
     unsigned block_fl, block_sl;
     if (head == 0 || !read_free_block(v, head, out))
         return ES_HEAP_CORRUPT;
@@ -448,12 +443,12 @@ static enum es_heap_status find_free(const struct view *v, uint64_t need, struct
     unsigned fl, sl;
     size_class(target, &fl, &sl);
     if (fl < FL_COUNT) {
-        uint32_t sl_map = __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) & (~0u << sl);
+        uint32_t sl_map = __atomic_load_n(&v->c->sl_bitmap[fl], __ATOMIC_RELAXED) & (~0u << sl);
         if (sl_map == 0) {
-            uint64_t fl_map = load_field(&v->h->fl_bitmap) & FL_VALID_MASK & (~(uint64_t)0 << (fl + 1));
+            uint64_t fl_map = load_field(&v->c->fl_bitmap) & FL_VALID_MASK & (~(uint64_t)0 << (fl + 1));
             if (fl_map != 0) {
                 fl = (unsigned)__builtin_ctzll(fl_map);
-                sl_map = __atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED);
+                sl_map = __atomic_load_n(&v->c->sl_bitmap[fl], __ATOMIC_RELAXED);
                 if (sl_map == 0)
                     return ES_HEAP_CORRUPT;    /* first level says non-empty */
             }
@@ -468,7 +463,7 @@ static enum es_heap_status find_free(const struct view *v, uint64_t need, struct
     }
 
     size_class(need, &fl, &sl);
-    if (fl < FL_COUNT && (__atomic_load_n(&v->h->sl_bitmap[fl], __ATOMIC_RELAXED) & (1u << sl)) != 0) {
+    if (fl < FL_COUNT && (__atomic_load_n(&v->c->sl_bitmap[fl], __ATOMIC_RELAXED) & (1u << sl)) != 0) {
         enum es_heap_status status = list_head(v, fl, sl, out);
         if (status != ES_HEAP_OK)
             return status;
@@ -505,45 +500,41 @@ static void raise_fresh(struct view *v, uint64_t block_end)
 {
     if (block_end > v->fresh) {
         v->fresh = block_end;
-        store_field(&v->h->fresh, block_end);
-        store_field(&v->h->fresh_inverse, ~block_end);
+        v->heap->fresh = block_end;
     }
 }
 
 static inline __attribute__((always_inline)) void count_alloc(const struct view *v, uint64_t n)
 {
-    uint64_t in_use = load_field(&v->h->counters.bytes_in_use) + n;
-    store_field(&v->h->counters.bytes_in_use, in_use);
-    store_field(&v->h->counters.blocks_in_use, load_field(&v->h->counters.blocks_in_use) + 1);
-    if (in_use > load_field(&v->h->counters.peak_bytes))
-        store_field(&v->h->counters.peak_bytes, in_use);
+    uint64_t in_use = load_field(&v->heap->counters->bytes_in_use) + n;
+    store_field(&v->heap->counters->bytes_in_use, in_use);
+    store_field(&v->heap->counters->blocks_in_use, load_field(&v->heap->counters->blocks_in_use) + 1);
+    if (in_use > load_field(&v->heap->counters->peak_bytes))
+        store_field(&v->heap->counters->peak_bytes, in_use);
 }
 
 static void count_resize(const struct view *v, uint64_t old_n, uint64_t new_n)
 {
-    uint64_t in_use = load_field(&v->h->counters.bytes_in_use) - old_n + new_n;
-    store_field(&v->h->counters.bytes_in_use, in_use);
-    if (in_use > load_field(&v->h->counters.peak_bytes))
-        store_field(&v->h->counters.peak_bytes, in_use);
+    uint64_t in_use = load_field(&v->heap->counters->bytes_in_use) - old_n + new_n;
+    store_field(&v->heap->counters->bytes_in_use, in_use);
+    if (in_use > load_field(&v->heap->counters->peak_bytes))
+        store_field(&v->heap->counters->peak_bytes, in_use);
 }
 
 static inline __attribute__((always_inline)) void count_free(const struct view *v, uint64_t n)
 {
-    store_field(&v->h->counters.bytes_in_use, load_field(&v->h->counters.bytes_in_use) - n);
-    store_field(&v->h->counters.blocks_in_use, load_field(&v->h->counters.blocks_in_use) - 1);
+    store_field(&v->heap->counters->bytes_in_use, load_field(&v->heap->counters->bytes_in_use) - n);
+    store_field(&v->heap->counters->blocks_in_use, load_field(&v->heap->counters->blocks_in_use) - 1);
 }
 
-/* Takes a free block for a request of n bytes and marks it used; does not
- * zero it or move the fresh mark.  Describes the block in *taken. */
-static enum es_heap_status take_block(const struct view *v, uint64_t n, struct block *taken)
+/* Takes the free block find_free found for a request of n bytes and marks
+ * it used; does not zero it or move the fresh mark.  Describes the block in
+ * *taken. */
+static enum es_heap_status take_block(const struct view *v, uint64_t n, const struct block *found,
+                                      struct block *taken)
 {
     uint64_t need = block_need(n);
-    if (need > v->end - v->begin)
-        return ES_HEAP_NO_MEMORY;
-    struct block b;
-    enum es_heap_status status = find_free(v, need, &b);
-    if (status != ES_HEAP_OK)
-        return status;
+    struct block b = *found;
     struct block next;
     uint64_t end = b.off + b.size;
     bool split = b.size - need >= MIN_BLOCK;
@@ -630,22 +621,21 @@ static inline unsigned cache_class(uint64_t size)
 
 static inline uint64_t cache_cap(const struct view *v)
 {
-    uint64_t cap = (v->end - v->begin) / 8;
-    return cap < CACHE_CAP_LIMIT ? cap : CACHE_CAP_LIMIT;
+    return v->heap->cache_cap;
 }
 
 /* Pushes the validated used block b (not cached) on its list, if the caches
  * have room; false if they have not (the caller releases it instead). */
 static inline __attribute__((always_inline)) bool cache_push(const struct view *v, const struct block *b)
 {
-    uint64_t cached = load_field(&v->h->cached_bytes);
+    uint64_t cached = load_field(&v->c->cached_bytes);
     uint64_t cap = cache_cap(v);
     if (b->size > CACHE_MAX_BLOCK || cached > cap || cap - cached < b->size)
         return false;
-    uint64_t *head = &v->h->cache_heads[cache_class(b->size)];
+    uint64_t *head = &v->c->cache_heads[cache_class(b->size)];
     write_header(v, b->off, b->size, FLAG_USED | FLAG_CACHED | (b->flags & FLAG_PREV_USED), load_field(head));
     store_field(head, b->off);
-    store_field(&v->h->cached_bytes, cached + b->size);
+    store_field(&v->c->cached_bytes, cached + b->size);
     return true;
 }
 
@@ -655,7 +645,7 @@ static inline __attribute__((always_inline)) bool cache_push(const struct view *
  * size below the fresh mark. */
 static inline __attribute__((always_inline)) enum es_heap_status cache_pop(const struct view *v, uint64_t size, struct block *out)
 {
-    uint64_t *head = &v->h->cache_heads[cache_class(size)];
+    uint64_t *head = &v->c->cache_heads[cache_class(size)];
     uint64_t off = load_field(head);
     if (off == 0)
         return ES_HEAP_NO_MEMORY;
@@ -673,11 +663,11 @@ static inline __attribute__((always_inline)) enum es_heap_status cache_pop(const
     out->size = size;
     out->flags = low_bits & FLAG_MASK;
     out->aux = load_word(v, off + 8);
-    uint64_t cached = load_field(&v->h->cached_bytes);
+    uint64_t cached = load_field(&v->c->cached_bytes);
     if (cached < size)
         return ES_HEAP_CORRUPT;
     store_field(head, out->aux);
-    store_field(&v->h->cached_bytes, cached - size);
+    store_field(&v->c->cached_bytes, cached - size);
     return ES_HEAP_OK;
 }
 
@@ -698,8 +688,8 @@ static enum es_heap_status cache_flush(const struct view *v)
                 return ES_HEAP_CORRUPT;
         }
     }
-    store_field(&v->h->flush_mark, v->fresh);
-    return load_field(&v->h->cached_bytes) == 0 ? ES_HEAP_OK : ES_HEAP_CORRUPT;
+    store_field(&v->c->flush_mark, v->fresh);
+    return load_field(&v->c->cached_bytes) == 0 ? ES_HEAP_OK : ES_HEAP_CORRUPT;
 }
 
 /* take_block, after flushing the caches if they hold anything and the TLSF
@@ -715,24 +705,29 @@ static enum es_heap_status cache_flush(const struct view *v)
 static enum es_heap_status take_block_or_flush(const struct view *v, uint64_t n, struct block *taken)
 {
     uint64_t need = block_need(n);
-    uint64_t cached = load_field(&v->h->cached_bytes);
-    if (cached != 0 && need <= v->end - v->begin) {
-        struct block found;
-        enum es_heap_status status = find_free(v, need, &found);
-        if (status == ES_HEAP_CORRUPT)
-            return status;
+    if (need > v->end - v->begin)
+        return ES_HEAP_NO_MEMORY;
+    struct block found;
+    enum es_heap_status status = find_free(v, need, &found);
+    if (status == ES_HEAP_CORRUPT)
+        return status;
+    uint64_t cached = load_field(&v->c->cached_bytes);
+    if (cached != 0) {
         uint64_t grown_to = found.off + need;
-        uint64_t mark = load_field(&v->h->flush_mark);
+        uint64_t mark = load_field(&v->c->flush_mark);
         if (status == ES_HEAP_NO_MEMORY ||
             (grown_to > v->fresh &&
              (mark > v->fresh || v->fresh - mark >= cached ||
-              (grown_to - v->begin) / CACHE_FOOTPRINT_FACTOR > load_field(&v->h->counters.peak_bytes)))) {
+              (grown_to - v->begin) / CACHE_FOOTPRINT_FACTOR > load_field(&v->heap->counters->peak_bytes)))) {
             status = cache_flush(v);
             if (status != ES_HEAP_OK)
                 return status;
+            status = find_free(v, need, &found);
         }
     }
-    return take_block(v, n, taken);
+    if (status != ES_HEAP_OK)
+        return status;
+    return take_block(v, n, &found, taken);
 }
 
 /* Checks that p is the payload of a live block and reads its header. */
@@ -778,37 +773,44 @@ size_t es_heap_min_region(void)
     return CONTROL_SIZE + MIN_BLOCK;
 }
 
-struct es_heap *es_heap_init(void *region, size_t size)
+struct es_heap *es_heap_init(struct es_heap *heap, void *region, size_t size,
+                             struct es_heap_counters *counters)
 {
-    if (region == NULL || ((uintptr_t)region & (GRANULE - 1)) != 0 || size < es_heap_min_region())
+    if (heap == NULL || region == NULL || ((uintptr_t)region & (GRANULE - 1)) != 0 ||
+        size < es_heap_min_region())
         return NULL;
     uint64_t end = (uint64_t)size & ~(uint64_t)(GRANULE - 1);
     if (end - CONTROL_SIZE > MAX_ARENA)
         end = CONTROL_SIZE + MAX_ARENA;       /* the rest of a giant region stays unused */
 
-    struct es_heap *h = region;
-    memset(h, 0, CONTROL_SIZE);
-    h->magic = HEAP_MAGIC;
-    h->self = (uint64_t)(uintptr_t)h;
-    h->arena_end = end;
-    h->arena_end_inverse = ~end;
-    h->fresh = CONTROL_SIZE;
-    h->fresh_inverse = ~(uint64_t)CONTROL_SIZE;
+    struct control *c = region;
+    memset(c, 0, CONTROL_SIZE);
+    c->magic = HEAP_MAGIC;
+    uint64_t cap = (end - CONTROL_SIZE) / 8;
+    *heap = (struct es_heap){
+        .base = region,
+        .end = end,
+        .fresh = CONTROL_SIZE,
+        .cache_cap = cap < CACHE_CAP_LIMIT ? cap : CACHE_CAP_LIMIT,
+        .counters = counters ? counters : &c->counters,
+    };
+    memset(heap->counters, 0, sizeof *heap->counters);
 
     struct view v;
-    if (!control_valid(h, &v) || !fresh_valid(&v))
+    if (!view_of(heap, &v))
         return NULL;
     /* One free block spans the arena; its predecessor counts as used so
      * nothing ever tries to merge below the arena. */
     if (!insert_free(&v, v.begin, v.end - v.begin, FLAG_PREV_USED))
         return NULL;
-    return h;
+    return heap;
 }
 
-void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status)
+/* The general allocation path: every case, every check, every report. */
+static __attribute__((noinline)) void *alloc_slow(struct es_heap *heap, size_t n, enum es_heap_status *status)
 {
     struct view v;
-    enum es_heap_status result = enter(h, &v);
+    enum es_heap_status result = enter(heap, &v);
     if (result != ES_HEAP_OK) {
         set_status(status, result);
         return NULL;
@@ -847,12 +849,60 @@ void *es_heap_alloc(struct es_heap *h, size_t n, enum es_heap_status *status)
     return v.base + payload;
 }
 
-enum es_heap_status es_heap_free(struct es_heap *h, void *p)
+/* Fast paths.  A cache hit on allocation and a free into the cache make the
+ * same checks as cache_pop and resolve_live + cache_push (bounds from the
+ * handle, alignment, tag, flags, exact size, slack), in locals rather than
+ * through a view, and never report: anything they do not accept, including
+ * every inconsistency, falls through to the general path, which checks it
+ * again and reports or latches it.  The bound used is the fresh mark, which
+ * every cached or live block lies below (a block is handed out only below
+ * it, and it never moves down). */
+void *es_heap_alloc(struct es_heap *heap, size_t n, enum es_heap_status *status)
 {
-    if (p == NULL)
-        return ES_HEAP_OK;
+    if (__builtin_expect(heap != NULL && n <= CACHE_MAX_BLOCK - HEADER_SIZE && !heap->corrupt, 1)) {
+        unsigned char *base = heap->base;
+        struct control *c = (struct control *)(void *)base;
+        uint64_t need = block_need(n);
+        uint64_t *head = &c->cache_heads[cache_class(need)];
+        uint64_t off = load_field(head);
+        uint64_t fresh = heap->fresh;
+        /* off in [CONTROL_SIZE, fresh - need]: fresh >= CONTROL_SIZE > need,
+         * so fresh - need does not wrap (fresh - need - CONTROL_SIZE would,
+         * while the heap has handed out less than need bytes). */
+        if (off >= CONTROL_SIZE && off <= fresh - need && (off & (GRANULE - 1)) == 0) {
+            uint64_t word = __atomic_load_n((uint64_t *)(void *)(base + off), __ATOMIC_RELAXED);
+            uint64_t low_bits = word & LOW_MASK;
+            uint64_t mix = offset_mix(off);
+            uint64_t cached = load_field(&c->cached_bytes);
+            if ((low_bits & ~FLAG_PREV_USED) == (need | FLAG_USED | FLAG_CACHED) &&
+                word >> SIZE_BITS == tag_of(low_bits, mix) && cached >= need) {
+                uint64_t next = __atomic_load_n((uint64_t *)(void *)(base + off + 8), __ATOMIC_RELAXED);
+                store_field(head, next);
+                store_field(&c->cached_bytes, cached - need);
+                uint64_t live_bits = low_bits & ~FLAG_CACHED;
+                __atomic_store_n((uint64_t *)(void *)(base + off),
+                                 live_bits | tag_of(live_bits, mix) << SIZE_BITS, __ATOMIC_RELAXED);
+                __atomic_store_n((uint64_t *)(void *)(base + off + 8), (uint64_t)n, __ATOMIC_RELAXED);
+                memset(base + off + HEADER_SIZE, 0, n);
+                struct es_heap_counters *counters = heap->counters;
+                uint64_t in_use = load_field(&counters->bytes_in_use) + n;
+                store_field(&counters->bytes_in_use, in_use);
+                store_field(&counters->blocks_in_use, load_field(&counters->blocks_in_use) + 1);
+                if (in_use > load_field(&counters->peak_bytes))
+                    store_field(&counters->peak_bytes, in_use);
+                set_status(status, ES_HEAP_OK);
+                return base + off + HEADER_SIZE;
+            }
+        }
+    }
+    return alloc_slow(heap, n, status);
+}
+
+/* The general free path. */
+static __attribute__((noinline)) enum es_heap_status free_slow(struct es_heap *heap, void *p)
+{
     struct view v;
-    enum es_heap_status result = enter(h, &v);
+    enum es_heap_status result = enter(heap, &v);
     if (result != ES_HEAP_OK)
         return result;
     struct block b;
@@ -863,6 +913,49 @@ enum es_heap_status es_heap_free(struct es_heap *h, void *p)
         return latch_corrupt(&v);
     count_free(&v, b.aux);
     return ES_HEAP_OK;
+}
+
+enum es_heap_status es_heap_free(struct es_heap *heap, void *p)
+{
+    if (p == NULL)
+        return ES_HEAP_OK;
+    if (__builtin_expect(heap != NULL && !heap->corrupt, 1)) {
+        unsigned char *base = heap->base;
+        struct control *c = (struct control *)(void *)base;
+        /* off in [CONTROL_SIZE, fresh - MIN_BLOCK] (p below base wraps
+         * high): fresh - MIN_BLOCK does not wrap, fresh >= CONTROL_SIZE. */
+        uint64_t off = (uint64_t)((uintptr_t)p - (uintptr_t)base) - HEADER_SIZE;
+        uint64_t fresh = heap->fresh;
+        if (off >= CONTROL_SIZE && off <= fresh - MIN_BLOCK && (off & (GRANULE - 1)) == 0) {
+            uint64_t word = __atomic_load_n((uint64_t *)(void *)(base + off), __ATOMIC_RELAXED);
+            uint64_t low_bits = word & LOW_MASK;
+            uint64_t size = low_bits & SIZE_MASK;
+            uint64_t requested = __atomic_load_n((uint64_t *)(void *)(base + off + 8), __ATOMIC_RELAXED);
+            uint64_t cached = load_field(&c->cached_bytes);
+            uint64_t cap = heap->cache_cap;
+            uint64_t mix = offset_mix(off);
+            /* Used, not cached; a cacheable size within the fresh mark;
+             * slack as for any live block (a request above the payload
+             * wraps the difference high); the caches have room; tag. */
+            if ((low_bits & FLAG_MASK & ~FLAG_PREV_USED) == FLAG_USED && size - MIN_BLOCK <= CACHE_MAX_BLOCK - MIN_BLOCK &&
+                size <= fresh - off && size - HEADER_SIZE - requested < MAX_SLACK &&
+                cached <= cap && cap - cached >= size &&
+                word >> SIZE_BITS == tag_of(low_bits, mix)) {
+                uint64_t *head = &c->cache_heads[cache_class(size)];
+                uint64_t cached_bits = low_bits | FLAG_CACHED;
+                __atomic_store_n((uint64_t *)(void *)(base + off),
+                                 cached_bits | tag_of(cached_bits, mix) << SIZE_BITS, __ATOMIC_RELAXED);
+                __atomic_store_n((uint64_t *)(void *)(base + off + 8), load_field(head), __ATOMIC_RELAXED);
+                store_field(head, off);
+                store_field(&c->cached_bytes, cached + size);
+                struct es_heap_counters *counters = heap->counters;
+                store_field(&counters->bytes_in_use, load_field(&counters->bytes_in_use) - requested);
+                store_field(&counters->blocks_in_use, load_field(&counters->blocks_in_use) - 1);
+                return ES_HEAP_OK;
+            }
+        }
+    }
+    return free_slow(heap, p);
 }
 
 /* Grows or shrinks b in place to n bytes if it can; *done says whether. */
@@ -941,7 +1034,7 @@ void *es_heap_realloc(struct es_heap *h, void *p, size_t n, enum es_heap_status 
     struct block moved;
     result = resize_in_place(&v, &b, n, &done);
     if (result == ES_HEAP_OK && !done) {
-        bool had_cache = load_field(&v.h->cached_bytes) != 0;
+        bool had_cache = load_field(&v.c->cached_bytes) != 0;
         result = take_block_or_flush(&v, n, &moved);
         if (result == ES_HEAP_NO_MEMORY && had_cache) {
             /* The caches are flushed now, and a cached successor may have
@@ -992,7 +1085,7 @@ size_t es_heap_block_size(const struct es_heap *h, const void *p)
 {
     struct view v;
     struct block b;
-    if (p == NULL || !control_valid(h, &v) || load_field(&h->corrupt) != 0)
+    if (p == NULL || h == NULL || h->corrupt || !view_of(h, &v))
         return 0;
     if (resolve_live(&v, p, &b) != ES_HEAP_OK)
         return 0;
@@ -1001,19 +1094,19 @@ size_t es_heap_block_size(const struct es_heap *h, const void *p)
 
 const struct es_heap_counters *es_heap_counters(const struct es_heap *h)
 {
-    return &h->counters;
+    return h->counters;
 }
 
 void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out)
 {
     struct view v;
     memset(out, 0, sizeof *out);
-    if (!control_valid(h, &v))
+    if (!view_of(h, &v))
         return;
-    out->bytes_in_use = (size_t)load_field(&h->counters.bytes_in_use);
-    out->blocks_in_use = (size_t)load_field(&h->counters.blocks_in_use);
-    out->peak_bytes = (size_t)load_field(&h->counters.peak_bytes);
-    out->cached_bytes = (size_t)load_field(&h->cached_bytes);
+    out->bytes_in_use = (size_t)load_field(&h->counters->bytes_in_use);
+    out->blocks_in_use = (size_t)load_field(&h->counters->blocks_in_use);
+    out->peak_bytes = (size_t)load_field(&h->counters->peak_bytes);
+    out->cached_bytes = (size_t)load_field(&v.c->cached_bytes);
     out->arena_size = (size_t)(v.end - v.begin);
 }
 
@@ -1022,7 +1115,7 @@ void es_heap_stats(const struct es_heap *h, struct es_heap_stats *out)
 static bool check_list(const struct view *v, unsigned fl, unsigned sl, uint64_t free_blocks,
                        uint64_t *listed)
 {
-    uint64_t prev = 0, cur = load_field(&v->h->heads[fl][sl]);
+    uint64_t prev = 0, cur = load_field(&v->c->heads[fl][sl]);
     while (cur != 0) {
         struct block b;
         unsigned block_fl, block_sl;
@@ -1040,7 +1133,8 @@ static bool check_list(const struct view *v, unsigned fl, unsigned sl, uint64_t 
 bool es_heap_check(const struct es_heap *h)
 {
     struct view v;
-    if (!control_valid(h, &v) || load_field(&h->corrupt) != 0 || !fresh_valid(&v))
+    if (h == NULL || h->corrupt || !view_of(h, &v) || v.fresh < v.begin || v.fresh > v.end ||
+        (v.fresh & (GRANULE - 1)) != 0)
         return false;
 
     /* Physical walk: every block valid, sizes tile the arena exactly. */
@@ -1065,7 +1159,7 @@ bool es_heap_check(const struct es_heap *h)
             if (!prev_used || load_word(&v, off + b.size - 8) != b.size)
                 return false;
             size_class(b.size, &fl, &sl);
-            if (!(__atomic_load_n(&v.h->sl_bitmap[fl], __ATOMIC_RELAXED) & (1u << sl)))
+            if (!(__atomic_load_n(&v.c->sl_bitmap[fl], __ATOMIC_RELAXED) & (1u << sl)))
                 return false;
             free_blocks++;
         }
@@ -1074,17 +1168,17 @@ bool es_heap_check(const struct es_heap *h)
     }
 
     /* Free lists: bitmaps match the lists, the lists hold every free block. */
-    uint64_t fl_map = load_field(&v.h->fl_bitmap);
+    uint64_t fl_map = load_field(&v.c->fl_bitmap);
     if ((fl_map & ~FL_VALID_MASK) != 0)
         return false;
     uint64_t listed = 0;
     for (unsigned fl = 0; fl < FL_COUNT; fl++) {
-        uint32_t sl_map = __atomic_load_n(&v.h->sl_bitmap[fl], __ATOMIC_RELAXED);
+        uint32_t sl_map = __atomic_load_n(&v.c->sl_bitmap[fl], __ATOMIC_RELAXED);
         if ((sl_map != 0) != ((fl_map >> fl) & 1))
             return false;
         for (unsigned sl = 0; sl < SL_COUNT; sl++) {
             bool listed_bit = (sl_map >> sl) & 1;
-            if (listed_bit != (load_field(&v.h->heads[fl][sl]) != 0))
+            if (listed_bit != (load_field(&v.c->heads[fl][sl]) != 0))
                 return false;
             if (!check_list(&v, fl, sl, free_blocks, &listed))
                 return false;
@@ -1095,12 +1189,12 @@ bool es_heap_check(const struct es_heap *h)
 
     /* Cache lists: each holds cached blocks of its size, and together they
      * hold every cached block once (counting bounds a cycle). */
-    if (load_field(&v.h->cached_bytes) != cached_bytes)
+    if (load_field(&v.c->cached_bytes) != cached_bytes)
         return false;
     uint64_t cached_listed = 0;
     for (unsigned cls = 0; cls < CACHE_CLASSES; cls++) {
         uint64_t size = ((uint64_t)cls + MIN_BLOCK / GRANULE) << GRANULE_LOG2;
-        for (uint64_t cur = load_field(&v.h->cache_heads[cls]); cur != 0;) {
+        for (uint64_t cur = load_field(&v.c->cache_heads[cls]); cur != 0;) {
             struct block b;
             if (++cached_listed > cached_blocks || !read_block(&v, cur, &b) || !(b.flags & FLAG_CACHED) ||
                 b.size != size)
@@ -1111,6 +1205,6 @@ bool es_heap_check(const struct es_heap *h)
     if (cached_listed != cached_blocks)
         return false;
 
-    return load_field(&h->counters.bytes_in_use) == requested && load_field(&h->counters.blocks_in_use) == used_blocks &&
-           load_field(&h->counters.peak_bytes) >= requested;
+    return load_field(&h->counters->bytes_in_use) == requested && load_field(&h->counters->blocks_in_use) == used_blocks &&
+           load_field(&h->counters->peak_bytes) >= requested;
 }

@@ -44,8 +44,8 @@ static _Alignas(RECOGNIZEDATATABLE) unsigned char recognized_storage[ES_RECOGNIZ
 static struct {
     int control_fd;
     struct es_heap_control *control;
-    struct es_heap *heap;
-    const struct es_heap_counters *counters;   /* in the heap, fixed */
+    struct es_heap *heap;      /* &heap_handle once attached */
+    struct es_heap heap_handle;
     const struct es_store_header *store;
     uint32_t frame_count;
     uintptr_t key;
@@ -79,10 +79,13 @@ bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const
         heap_size - ring < ES_EVENT_RING_AREA ||
         !es_event_ring_attach((char *)heap_segment + ring, control_fd))
         return false;
-    g.heap = es_heap_init((char *)heap_segment + ES_HEAP_CONTROL_SIZE, arena_end - ES_HEAP_CONTROL_SIZE);
+    /* The heap keeps its counters straight in the control block, where the
+     * broker reads (and bounds) them: no copy after each memory call. */
+    g.heap = es_heap_init(&g.heap_handle, (char *)heap_segment + ES_HEAP_CONTROL_SIZE,
+                          arena_end - ES_HEAP_CONTROL_SIZE,
+                          (struct es_heap_counters *)(void *)&g.control->bytes_in_use);
     if (!g.heap)
         return false;
-    g.counters = es_heap_counters(g.heap);
     g.control->last_frame = UINT64_MAX;
     g.store = store;
     g.frame_count = store ? g.store->frame_count : 0;
@@ -136,16 +139,14 @@ uint32_t es_nmapi_frame_count(void)
     return g.frame_count;
 }
 
-/* Copies the heap's counters into the control block after every memory
- * call: three loads and three stores (the broker bounds whatever it finds
- * there, as it bounds everything the worker writes). */
-static inline void publish_heap_counters(void)
-{
-    const struct es_heap_counters *c = g.counters;
-    g.control->bytes_in_use = __atomic_load_n(&c->bytes_in_use, __ATOMIC_RELAXED);
-    g.control->blocks_in_use = __atomic_load_n(&c->blocks_in_use, __ATOMIC_RELAXED);
-    g.control->peak_bytes = __atomic_load_n(&c->peak_bytes, __ATOMIC_RELAXED);
-}
+/* es_heap_init is given the control block's three counter words as the
+ * heap's counters: they must be laid out as struct es_heap_counters. */
+_Static_assert(offsetof(struct es_heap_control, blocks_in_use) ==
+                   offsetof(struct es_heap_control, bytes_in_use) + offsetof(struct es_heap_counters, blocks_in_use) &&
+               offsetof(struct es_heap_control, peak_bytes) ==
+                   offsetof(struct es_heap_control, bytes_in_use) + offsetof(struct es_heap_counters, peak_bytes) &&
+               offsetof(struct es_heap_control, bytes_in_use) % _Alignof(struct es_heap_counters) == 0,
+               "control block counters laid out as struct es_heap_counters");
 
 size_t es_nmapi_block_size(const void *p)
 {
@@ -156,10 +157,8 @@ void *es_nmapi_heap_copy(const void *bytes, size_t len)
 {
     enum es_heap_status status;
     void *block = es_heap_alloc(g.heap, len, &status);
-    if (block) {
+    if (block)
         memcpy(block, bytes, len);
-        publish_heap_counters();
-    }
     return block;
 }
 
@@ -330,7 +329,6 @@ NMAPI_EXPORT LPVOID WINAPI ExpertAllocMemory(HEXPERTKEY hExpertKey, SIZE_T nByte
         set_error(pError, heap_error(status));
         return NULL;
     }
-    publish_heap_counters();
     set_error(pError, NMERR_SUCCESS);
     return block;
 }
@@ -350,7 +348,6 @@ NMAPI_EXPORT LPVOID WINAPI ExpertReallocMemory(HEXPERTKEY hExpertKey, LPVOID pOr
         set_error(pError, heap_error(status));
         return NULL;
     }
-    publish_heap_counters();
     set_error(pError, NMERR_SUCCESS);
     return block;
 }
@@ -364,7 +361,6 @@ NMAPI_EXPORT DWORD WINAPI ExpertFreeMemory(HEXPERTKEY hExpertKey, LPVOID pOrigin
     if (err != NMERR_SUCCESS && !terminating)
         return err;
     enum es_heap_status status = es_heap_free(g.heap, pOriginalMemory);
-    publish_heap_counters();
     return terminating ? err : heap_error(status);
 }
 

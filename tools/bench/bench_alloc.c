@@ -6,8 +6,9 @@
  * call overhead is the same for all:
  *   expert    the helpers an expert calls (libnmapi: key check, counters,
  *             the TLSF heap over an anonymous region of the quota's size)
- *   tlsf      es_heap_alloc/free/realloc directly: the heap without the
- *             helper's bookkeeping, to split the cost
+ *   tlsf      es_heap_alloc/free/realloc directly: the heap (its small-block
+ *             cache and the TLSF) without the helpers' bookkeeping, to
+ *             split the cost
  *   glibc     malloc/free/realloc
  *   calloc    glibc calloc: zero-filled like ExpertAllocMemory, the fair
  *             comparison of semantics
@@ -58,7 +59,7 @@ struct allocator {
 
 static HEXPERTKEY expert_key;
 static struct inproc_host expert_host;
-static struct es_heap *raw_heap;
+static struct es_heap raw_heap_handle, *raw_heap;
 
 static void *expert_alloc(size_t n)
 {
@@ -161,7 +162,7 @@ static void *mimalloc_resize(void *p, size_t n)
 
 static const struct allocator allocators[] = {
     {"expert", "ExpertAllocMemory", expert_alloc, expert_release, expert_resize},
-    {"tlsf", "es_heap (TLSF alone)", tlsf_alloc, tlsf_release, tlsf_resize},
+    {"tlsf", "es_heap (no helpers)", tlsf_alloc, tlsf_release, tlsf_resize},
     {"glibc", "glibc malloc", glibc_alloc, glibc_release, glibc_resize},
     {"calloc", "glibc calloc", glibc_zero_alloc, glibc_release, glibc_resize},
     {"mimalloc", "mimalloc", mimalloc_alloc, mimalloc_release, mimalloc_resize},
@@ -187,7 +188,7 @@ static int prepare_allocator(const struct allocator *a)
     if (!strcmp(a->name, "tlsf")) {
         void *region = mmap(NULL, HEAP_QUOTA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                             -1, 0);
-        raw_heap = region == MAP_FAILED ? NULL : es_heap_init(region, HEAP_QUOTA);
+        raw_heap = region == MAP_FAILED ? NULL : es_heap_init(&raw_heap_handle, region, HEAP_QUOTA, NULL);
         return raw_heap ? 0 : -1;
     }
     if (!strcmp(a->name, "mimalloc"))
