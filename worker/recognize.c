@@ -83,11 +83,13 @@ static void ipv4(struct walk *w, size_t offset)
 {
     if (!fits(w, offset, 1))
         return;
-    if (w->p[offset] >> 4 == 6) {
-        ipv6(w, offset);
+    unsigned version = w->p[offset] >> 4;
+    if (version != 4) {
+        if (version == 6)
+            ipv6(w, offset);
         return;
     }
-    if (w->p[offset] >> 4 != 4 || !add(w, ES_PROTOCOL_IPV4, offset, 20))
+    if (!add(w, ES_PROTOCOL_IPV4, offset, 20))
         return;
     const uint8_t *ip = w->p + offset;
     size_t header = (size_t)(ip[0] & 0x0F) * 4;
@@ -141,15 +143,12 @@ static void by_ethertype(struct walk *w, uint16_t type, size_t offset)
         add(w, ES_PROTOCOL_ARP, offset, 8);
 }
 
-/* The EtherType at `offset` and what follows it: 802.1Q tags, and 802.1ad
- * (QinQ) tags outside them, as many as the table has room for, each
- * recorded where its TPID is (the previous header's type field), then the
- * protocol after the last tag. */
-static void typed_payload(struct walk *w, size_t offset)
+/* What follows an EtherType `type` read at `offset` (the caller has checked
+ * those two bytes): 802.1Q tags, and 802.1ad (QinQ) tags outside them, as
+ * many as the table has room for, each recorded where its TPID is (the
+ * previous header's type field), then the protocol after the last tag. */
+static void typed_payload(struct walk *w, size_t offset, uint16_t type)
 {
-    if (!fits(w, offset, 2))
-        return;
-    uint16_t type = be16(w->p + offset);
     while (type == 0x8100 || type == 0x88A8 || type == 0x9100) {
         if (!add(w, ES_PROTOCOL_VLAN, offset, 4) || !fits(w, offset + 4, 2))
             return;
@@ -171,7 +170,7 @@ static void llc_snap(struct walk *w, size_t offset)
         (llc[5] != 0 && llc[5] != 0xF8))
         return;
     if (add(w, ES_PROTOCOL_LLC_SNAP, offset, 8))
-        typed_payload(w, offset + 6);
+        typed_payload(w, offset + 6, be16(llc + 6));
 }
 
 static void ethernet(struct walk *w)
@@ -179,10 +178,11 @@ static void ethernet(struct walk *w)
     if (!add(w, ES_PROTOCOL_ETHERNET, 0, 14))
         return;
     /* A type field up to 1500 is an 802.3 length: LLC follows. */
-    if (be16(w->p + 12) <= 1500)
+    uint16_t type = be16(w->p + 12);
+    if (type <= 1500)
         llc_snap(w, 14);
     else
-        typed_payload(w, 12);
+        typed_payload(w, 12, type);
 }
 
 static void raw_ip(struct walk *w, size_t offset)
@@ -428,7 +428,7 @@ void es_recognize(uint32_t link_type, const uint8_t *bytes, size_t captured, REC
         break;
     case DLT_LINUX_SLL:
         if (add(&w, ES_PROTOCOL_LINUX_SLL, 0, 16))
-            typed_payload(&w, 14);
+            typed_payload(&w, 14, be16(bytes + 14));
         break;
     case DLT_LINUX_SLL2:
         if (add(&w, ES_PROTOCOL_LINUX_SLL, 0, 20))
