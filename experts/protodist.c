@@ -14,9 +14,10 @@
  * It does not assume Ethernet.  The capture's link type comes from
  * GetCaptureLinkType, and where each header starts from the frame's
  * lpRecognizeDataTable, which the host fills for every link type it parses
- * (Ethernet with 802.1Q/802.1ad tags, Linux cooked v1 and v2, BSD/OpenBSD
- * loopback, raw IP; PPP it recognises from the IP header on).  Frames of any
- * other link type are counted under that link type and nothing else: bytes
+ * (Ethernet with 802.1Q/802.1ad tags and LLC/SNAP, Linux cooked v1 and v2,
+ * BSD/OpenBSD loopback, raw IP, PPP and PPP serial, Cisco HDLC, 802.11 with
+ * or without radiotap, Frame Relay, NFLOG, IPNET).  Frames of any other
+ * link type are counted under that link type and nothing else: bytes
  * the expert cannot interpret are never guessed at.  The expert itself reads
  * only the fields it counts by (type fields, IP protocol numbers, IPv6 next
  * headers, ports), each read bounds-checked against nBytesAvail, so no
@@ -51,6 +52,13 @@ static const char *const level_names[LEVEL_COUNT] = {"link", "network", "ip", "p
 #define DLT_CODE_NULL 0u          /* BSD loopback, family in the captor's byte order */
 #define DLT_CODE_EN10MB 1u        /* Ethernet */
 #define DLT_CODE_PPP 9u           /* PPP, HDLC-like framing optional */
+#define DLT_CODE_PPP_SERIAL 50u   /* PPP in HDLC-like framing, or Cisco HDLC */
+#define DLT_CODE_C_HDLC 104u      /* Cisco HDLC */
+#define DLT_CODE_IEEE802_11 105u  /* 802.11 */
+#define DLT_CODE_FRELAY 107u      /* Frame Relay */
+#define DLT_CODE_IEEE802_11_RADIO 127u   /* 802.11 behind a radiotap header */
+#define DLT_CODE_IPNET 226u       /* Solaris IPNET */
+#define DLT_CODE_NFLOG 239u       /* Linux NFLOG */
 #define DLT_CODE_RAW 12u          /* raw IPv4 or IPv6 */
 #define DLT_CODE_RAW_OPENBSD 14u  /* the same, as OpenBSD numbers it */
 #define DLT_CODE_LINKTYPE_RAW 101u
@@ -72,6 +80,9 @@ static const char *const level_names[LEVEL_COUNT] = {"link", "network", "ip", "p
 #define NETWORK_CODE_8023_LLC 0x10000u
 #define NETWORK_CODE_TRUNCATED 0x10001u
 #define NETWORK_CODE_NOT_IP 0x10002u        /* raw IP link, version neither 4 nor 6 */
+#define NETWORK_CODE_LINK_NOT_IP 0x10003u   /* Frame Relay, NFLOG, IPNET payload the host did not find IP in */
+#define NETWORK_CODE_SLARP 0x10004u         /* Cisco HDLC type 0x8035, which is not RARP there */
+#define NETWORK_CODE_80211 0x10010u         /* + 802.11 frame type, for frames with no EtherType */
 #define NETWORK_CODE_SLL_OTHER 0x20000u     /* + Linux cooked protocol below 0x0600 */
 #define NETWORK_CODE_FAMILY 0x30000u        /* + loopback address family */
 #define NETWORK_CODE_FAMILY_INVALID 0x3FFFFu
@@ -91,10 +102,14 @@ static const char *const level_names[LEVEL_COUNT] = {"link", "network", "ip", "p
 #define SLL2_PROTOCOL_OFFSET 0
 #define LOOPBACK_HEADER_LENGTH 4
 #define PPP_HDLC_ADDRESS 0xFF
-#define PPP_HDLC_CONTROL 0x03
 #define PPP_PROTOCOL_IPV4 0x0021
 #define PPP_PROTOCOL_IPV6 0x0057
 #define MIN_ETHERTYPE 0x0600
+#define SNAP_TYPE_OFFSET 6        /* AA AA 03, the OUI, then the EtherType */
+#define CISCO_HDLC_TYPE_OFFSET 2
+#define CISCO_HDLC_TYPE_SLARP 0x8035
+#define PPP_PROTOCOL_COMPRESSED 0x01   /* an odd first byte is the whole protocol */
+#define WLAN_TYPE(frame_control) (((frame_control) >> 2) & 3)
 
 /* Loopback address families: AF_INET everywhere; AF_INET6 differs between
  * the systems that write such captures (Linux, the BSDs, macOS). */
@@ -127,6 +142,13 @@ static const struct named_code link_names[] = {
     {DLT_CODE_NULL, "BSD loopback"},
     {DLT_CODE_EN10MB, "Ethernet"},
     {DLT_CODE_PPP, "PPP"},
+    {DLT_CODE_PPP_SERIAL, "PPP"},
+    {DLT_CODE_C_HDLC, "Cisco HDLC"},
+    {DLT_CODE_IEEE802_11, "802.11"},
+    {DLT_CODE_FRELAY, "Frame Relay"},
+    {DLT_CODE_IEEE802_11_RADIO, "802.11 radiotap"},
+    {DLT_CODE_IPNET, "IPNET"},
+    {DLT_CODE_NFLOG, "NFLOG"},
     {DLT_CODE_RAW, "Raw IP"},
     {DLT_CODE_RAW_OPENBSD, "Raw IP"},
     {DLT_CODE_LINKTYPE_RAW, "Raw IP"},
@@ -159,6 +181,12 @@ static const struct named_code network_names[] = {
     {NETWORK_CODE_8023_LLC, "IEEE 802.3 (LLC)"},
     {NETWORK_CODE_TRUNCATED, "Truncated link header"},
     {NETWORK_CODE_NOT_IP, "Not IP (raw IP link)"},
+    {NETWORK_CODE_LINK_NOT_IP, "Not IP (link payload)"},
+    {NETWORK_CODE_SLARP, "Cisco SLARP"},
+    {NETWORK_CODE_80211 + 0, "802.11 management"},
+    {NETWORK_CODE_80211 + 1, "802.11 control"},
+    {NETWORK_CODE_80211 + 2, "802.11 data, no EtherType"},
+    {NETWORK_CODE_80211 + 3, "802.11 extension"},
     {NETWORK_CODE_FAMILY_INVALID, "Loopback family out of range"},
 };
 
@@ -579,20 +607,16 @@ static void classify_ethertype(const struct frame_context *frame, WORD type)
         classify_ip(frame, type);
 }
 
-static void classify_ethernet(const struct frame_context *frame)
+/* The EtherType at type_offset, through any VLAN tags after it: each VLAN
+ * entry starts at a tag's own type (0x8100, 0x88A8, 0x9100); the type after
+ * the last tag is what the frame carries. */
+static void classify_tagged(const struct frame_context *frame, size_t type_offset)
 {
-    size_t offset;
-    if (!recognized_at(frame, ES_PROTOCOL_ETHERNET, &offset)) {
-        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
-        return;
-    }
-    /* Each VLAN entry starts at a tag's own type (0x8100, 0x88A8, 0x9100);
-     * the type after the last tag is what the frame carries. */
-    size_t type_offset = ETHERNET_TYPE_OFFSET;
     for (WORD index = 0; frame->recognized != NULL && index < frame->recognized->nRecognizeDatas; index++) {
         const RECOGNIZEDATA *entry = &frame->recognized->RecognizeData[index];
         WORD tag_type;
-        if (entry->ProtocolID != ES_PROTOCOL_VLAN || !read_u16(frame->bytes, entry->nProtocolOffset, &tag_type))
+        if (entry->ProtocolID != ES_PROTOCOL_VLAN || entry->nProtocolOffset < type_offset ||
+            !read_u16(frame->bytes, entry->nProtocolOffset, &tag_type))
             continue;
         count_here(frame, LEVEL_NETWORK, tag_type);
         if (entry->nProtocolOffset + (size_t)VLAN_TAG_LENGTH > type_offset)
@@ -602,9 +626,28 @@ static void classify_ethernet(const struct frame_context *frame)
     if (!read_u16(frame->bytes, type_offset, &type))
         return;   /* cut inside a tag */
     if (type < MIN_ETHERTYPE)
-        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_8023_LLC);
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_8023_LLC);   /* a tagged 802.3 frame */
     else
         classify_ethertype(frame, type);
+}
+
+static void classify_ethernet(const struct frame_context *frame)
+{
+    size_t offset;
+    WORD type;
+    if (!recognized_at(frame, ES_PROTOCOL_ETHERNET, &offset) ||
+        !read_u16(frame->bytes, offset + ETHERNET_TYPE_OFFSET, &type)) {
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+        return;
+    }
+    /* An 802.3 length: LLC follows, and with SNAP (which the host records
+     * only when its OUI means an EtherType) the EtherType it carries. */
+    if (type >= MIN_ETHERTYPE)
+        classify_tagged(frame, offset + ETHERNET_TYPE_OFFSET);
+    else if (recognized_at(frame, ES_PROTOCOL_LLC_SNAP, &offset))
+        classify_tagged(frame, offset + SNAP_TYPE_OFFSET);
+    else
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_8023_LLC);
 }
 
 static void classify_linux_cooked(const struct frame_context *frame, size_t protocol_offset)
@@ -668,24 +711,83 @@ static void classify_raw_ip(const struct frame_context *frame)
         count_here(frame, LEVEL_NETWORK, NETWORK_CODE_NOT_IP);
 }
 
-/* PPP: the host records no entry for the PPP header itself, so the expert
- * reads it.  With HDLC-like framing (0xFF 0x03) the protocol follows. */
+/* Cisco HDLC: an EtherType, except that 0x8035 is Cisco's SLARP (serial
+ * line address resolution) rather than RARP. */
+static void classify_cisco_hdlc(const struct frame_context *frame)
+{
+    size_t offset;
+    WORD type;
+    if (!recognized_at(frame, ES_PROTOCOL_CISCO_HDLC, &offset) ||
+        !read_u16(frame->bytes, offset + CISCO_HDLC_TYPE_OFFSET, &type))
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+    else if (type == CISCO_HDLC_TYPE_SLARP)
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_SLARP);
+    else
+        classify_ethertype(frame, type);
+}
+
+/* PPP: an optional 0xFF address (with the control byte after it), then the
+ * protocol, one byte when compressed.  An EtherType in its place is IP as
+ * Cisco sends it, which the host and tshark read so too. */
 static void classify_ppp(const struct frame_context *frame)
 {
-    BYTE address, control;
-    WORD protocol;
-    size_t protocol_offset = 0;
-    if (read_u8(frame->bytes, 0, &address) && read_u8(frame->bytes, 1, &control) &&
-        address == PPP_HDLC_ADDRESS && control == PPP_HDLC_CONTROL)
-        protocol_offset = 2;
-    if (!read_u16(frame->bytes, protocol_offset, &protocol))
+    size_t offset;
+    BYTE first;
+    if (!recognized_at(frame, ES_PROTOCOL_PPP, &offset) || !read_u8(frame->bytes, offset, &first)) {
         count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
-    else if (protocol == PPP_PROTOCOL_IPV4)
+        return;
+    }
+    if (first == PPP_HDLC_ADDRESS)
+        offset += 2;
+    BYTE high;
+    WORD protocol;
+    if (!read_u8(frame->bytes, offset, &high)) {
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+        return;
+    }
+    if (high & PPP_PROTOCOL_COMPRESSED)
+        protocol = high;
+    else if (!read_u16(frame->bytes, offset, &protocol)) {
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+        return;
+    }
+    if (protocol == PPP_PROTOCOL_IPV4 || protocol == ETHERTYPE_IPV4)
         classify_ethertype(frame, ETHERTYPE_IPV4);
-    else if (protocol == PPP_PROTOCOL_IPV6)
+    else if (protocol == PPP_PROTOCOL_IPV6 || protocol == ETHERTYPE_IPV6)
         classify_ethertype(frame, ETHERTYPE_IPV6);
     else
         count_here(frame, LEVEL_NETWORK, NETWORK_CODE_PPP + protocol);
+}
+
+/* 802.11: the EtherType of the LLC/SNAP header the host found after the MAC
+ * header, or else the frame's type (management, control, data without an
+ * EtherType: protected, null, A-MSDU, other LLC; extension). */
+static void classify_80211(const struct frame_context *frame)
+{
+    size_t offset;
+    BYTE frame_control;
+    if (recognized_at(frame, ES_PROTOCOL_LLC_SNAP, &offset))
+        classify_tagged(frame, offset + SNAP_TYPE_OFFSET);
+    else if (recognized_at(frame, ES_PROTOCOL_IEEE80211, &offset) && read_u8(frame->bytes, offset, &frame_control))
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_80211 + WLAN_TYPE(frame_control));
+    else
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+}
+
+/* Frame Relay, NFLOG, IPNET: their own numbers (NLPIDs, address families)
+ * name the payload; the expert goes by the IP header the host found behind
+ * the link header. */
+static void classify_by_ip_found(const struct frame_context *frame, WORD link_protocol)
+{
+    size_t offset;
+    if (!recognized_at(frame, link_protocol, &offset))
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_TRUNCATED);
+    else if (recognized_at(frame, ES_PROTOCOL_IPV4, &offset))
+        classify_ethertype(frame, ETHERTYPE_IPV4);
+    else if (recognized_at(frame, ES_PROTOCOL_IPV6, &offset))
+        classify_ethertype(frame, ETHERTYPE_IPV6);
+    else
+        count_here(frame, LEVEL_NETWORK, NETWORK_CODE_LINK_NOT_IP);
 }
 
 static void count_frame(struct distribution *dist, DWORD link_type, const EXPERTFRAMEDESCRIPTOR *descriptor)
@@ -702,6 +804,11 @@ static void count_frame(struct distribution *dist, DWORD link_type, const EXPERT
         .bytes = {raw->MacFrame, raw->nBytesAvail},
         .recognized = descriptor->lpRecognizeDataTable,
     };
+    /* PPP links also carry Cisco HDLC frames: those count as Cisco HDLC. */
+    size_t offset;
+    if ((link_type == DLT_CODE_PPP || link_type == DLT_CODE_PPP_SERIAL) &&
+        recognized_at(&frame, ES_PROTOCOL_CISCO_HDLC, &offset))
+        link_type = DLT_CODE_C_HDLC;
     count_here(&frame, LEVEL_LINK, link_type);
     switch (link_type) {
     case DLT_CODE_EN10MB:
@@ -727,7 +834,24 @@ static void count_frame(struct distribution *dist, DWORD link_type, const EXPERT
         classify_raw_ip(&frame);
         break;
     case DLT_CODE_PPP:
+    case DLT_CODE_PPP_SERIAL:
         classify_ppp(&frame);
+        break;
+    case DLT_CODE_C_HDLC:
+        classify_cisco_hdlc(&frame);
+        break;
+    case DLT_CODE_IEEE802_11:
+    case DLT_CODE_IEEE802_11_RADIO:
+        classify_80211(&frame);
+        break;
+    case DLT_CODE_FRELAY:
+        classify_by_ip_found(&frame, ES_PROTOCOL_FRAME_RELAY);
+        break;
+    case DLT_CODE_NFLOG:
+        classify_by_ip_found(&frame, ES_PROTOCOL_NFLOG);
+        break;
+    case DLT_CODE_IPNET:
+        classify_by_ip_found(&frame, ES_PROTOCOL_IPNET);
         break;
     default:
         /* A link this expert does not know: counted at the link level only,

@@ -233,8 +233,24 @@ typedef struct _CONFIGUREDEXPERT {
 
 /* expert-sandbox: hFrame is an opaque handle equal to (HFRAME)pFrame;
  * lpRecognizeDataTable lists where each protocol starts (ES_PROTOCOL_*
- * below) and stays valid until the next ExpertGetFrame call;
- * lpPropertyTable is always NULL (there are no parsers to attach). */
+ * below), outermost first, and stays valid until the next ExpertGetFrame
+ * call; lpPropertyTable is always NULL (there are no parsers to attach).
+ *
+ * The host walks these link types: DLT_EN10MB (802.3 frames through
+ * LLC/SNAP), DLT_LINUX_SLL and SLL2, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL,
+ * DLT_LOOP, DLT_IEEE802_11_RADIO and DLT_IEEE802_11 (data frames in the
+ * clear, through LLC/SNAP; protected frames, null data, A-MSDUs and
+ * management, control and extension frames end at the MAC header), DLT_PPP
+ * and DLT_PPP_SERIAL (with or without address and control, protocol field
+ * compressed or not; Cisco HDLC frames among them), DLT_C_HDLC, DLT_FRELAY
+ * (RFC 2427 NLPIDs and SNAP, Cisco's EtherType encapsulation), DLT_NFLOG and
+ * DLT_IPNET; any other link type has an empty table.  Then 802.1Q/802.1ad
+ * tags, ARP, IPv4 (whose transport only in a first fragment), IPv6 (through
+ * hop-by-hop, routing, fragment, destination-options and AH headers), and
+ * TCP, UDP, ICMP or ICMPv6.  An IP header is recorded only when its version
+ * nibble agrees (an IPv4 type holding version 6 is recorded as IPv6, as
+ * tshark reads it).  A header that was not captured whole ends the table, as
+ * does the first protocol the walk does not know. */
 typedef struct _EXPERTFRAMEDESCRIPTOR {
     DWORD FrameNumber;   /* 0-based */
     HFRAME hFrame;
@@ -850,9 +866,13 @@ DWORD WINAPI ExpertGetStartupInfo(HEXPERTKEY hExpertKey, PEXPERTSTARTUPINFO pExp
 #define MAC_TYPE_1394 5
 
 /* expert-sandbox: RECOGNIZEDATA.ProtocolID values.  NetMon's were indexes
- * of its parsers; these are fixed. */
+ * of its parsers; these are fixed.  Each entry's nProtocolOffset is where the
+ * header starts, except that an ES_PROTOCOL_VLAN entry points at the tag's
+ * TPID, which is the previous header's type field (the 802.1Q tag as the
+ * standard draws it): the TCI is 2 bytes further on, and the type of what
+ * follows the tag 4 bytes further on. */
 #define ES_PROTOCOL_ETHERNET 1
-#define ES_PROTOCOL_VLAN 2        /* one per 802.1Q or 802.1ad tag */
+#define ES_PROTOCOL_VLAN 2        /* one per 802.1Q or 802.1ad tag, at its TPID */
 #define ES_PROTOCOL_ARP 3
 #define ES_PROTOCOL_IPV4 4
 #define ES_PROTOCOL_IPV6 5
@@ -862,6 +882,14 @@ DWORD WINAPI ExpertGetStartupInfo(HEXPERTKEY hExpertKey, PEXPERTSTARTUPINFO pExp
 #define ES_PROTOCOL_ICMPV6 9
 #define ES_PROTOCOL_LINUX_SLL 10  /* Linux "cooked" capture header, v1 or v2 */
 #define ES_PROTOCOL_LOOPBACK 11   /* BSD loopback (NULL, LOOP) header */
+#define ES_PROTOCOL_RADIOTAP 12   /* radiotap header before an 802.11 frame */
+#define ES_PROTOCOL_IEEE80211 13  /* 802.11 MAC header (QoS, HT Control included) */
+#define ES_PROTOCOL_LLC_SNAP 14   /* 802.2 LLC + SNAP carrying an EtherType */
+#define ES_PROTOCOL_PPP 15        /* PPP address, control and protocol fields */
+#define ES_PROTOCOL_CISCO_HDLC 16 /* Cisco HDLC address, control and type */
+#define ES_PROTOCOL_FRAME_RELAY 17 /* Q.922 address to the NLPID or type */
+#define ES_PROTOCOL_NFLOG 18      /* Linux NFLOG header and TLVs */
+#define ES_PROTOCOL_IPNET 19      /* Solaris IPNET header */
 
 /* Frames in the capture (the reference's common function), from the
  * startup information's hCapture; 0 for any other handle. */

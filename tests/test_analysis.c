@@ -1283,6 +1283,8 @@ static const struct {
     {"link", "Ethernet", "eth"},         {"link", "Linux cooked", "sll"},
     {"link", "Linux cooked v2", "sll"},  {"link", "BSD loopback", "null"},
     {"link", "Raw IP", "raw"},           {"link", "PPP", "ppp"},
+    {"link", "Cisco HDLC", "chdlc"},     {"link", "802.11 radiotap", "radiotap"},
+    {"link", "Frame Relay", "fr"},       {"link", "IPNET", "ipnet"},
     {"network", "802.1Q VLAN", "vlan"},  {"network", "802.1ad QinQ", "ieee8021ad"},
     {"network", "ARP", "arp"},           {"network", "RARP", "arp"},
     {"network", "IPv4", "ip"},
@@ -1293,11 +1295,15 @@ static const struct {
 
 #define COMPARABLE_COUNT (sizeof(comparable_protocols) / sizeof(comparable_protocols[0]))
 
-/* tshark's hierarchy nodes the expert looks through: link headers, VLAN
- * tags and the (outermost) IP header. */
+/* tshark's hierarchy nodes the expert looks through: link headers (802.11's
+ * radio information, MAC header and LLC among them), VLAN tags and the
+ * (outermost) IP header.  tshark's NFLOG dissector adds no node of its own:
+ * the IP header is at the top of its hierarchy, and NFLOG is compared there. */
 static bool is_carrier(const char *name)
 {
-    static const char *const carriers[] = {"eth", "sll", "null", "raw", "ppp", "vlan", "ieee8021ad", "ip", "ipv6"};
+    static const char *const carriers[] = {"eth",  "sll", "null", "raw",   "ppp",  "chdlc",      "radiotap",
+                                           "wlan_radio", "wlan", "llc", "fr", "ipnet", "vlan", "ieee8021ad",
+                                           "ip",   "ipv6"};
     for (size_t index = 0; index < sizeof(carriers) / sizeof(carriers[0]); index++) {
         if (strcmp(name, carriers[index]) == 0)
             return true;
@@ -1436,10 +1442,6 @@ static const struct known_difference {
      * packet captured before the option is added): tshark stops at the IPv6
      * header, the host still finds the TCP header behind it. */
     {"bigtcp-ipv6.pcap", "tcp", 1, 80054, 0, 0},
-    /* DLT_PPP_SERIAL (50), a link type the host does not parse: the frame is
-     * counted as "Link type 50 (not parsed)", never guessed at; tshark
-     * dissects it as PPP. */
-    {"ppp_ip_udp_dns.pcap", "ppp", 0, 0, 1, 62293},
     /* test_protodist_synthetic_links: a 10-byte frame, shorter than the
      * SLL2 header, is a frame of its capture's link type to the expert (the
      * link level always counts every frame); tshark counts it only as
@@ -1591,8 +1593,10 @@ END_TEST
  * collection has: Ethernet (with 802.1Q and 802.1ad tags, IPv6 routing and
  * hop-by-hop headers, IP fragments, ARP), Linux cooked (SLL; the collection
  * has no SLL2), BSD loopback, raw IP (LINKTYPE_RAW, LINKTYPE_IPV4 and
- * LINKTYPE_IPV6, one "IPv4" capture holding IPv6); and the named differences
- * above.
+ * LINKTYPE_IPV6, one "IPv4" capture holding IPv6), PPP (with and without
+ * address and control, protocol field compressed, PPP_SERIAL), Cisco HDLC
+ * (IP, SLARP, CDP), 802.11 with radiotap (data through LLC/SNAP, management,
+ * control), Frame Relay, NFLOG and IPNET; and the named differences above.
  */
 static const char *const distribution_captures[] = {
     "kday4.pcap", "ssh.pcap", "802.1ad_QinQ.pcap", "arista_ether.pcap", "MSTP_Intra-Region_BPDUs.pcap",
@@ -1601,7 +1605,10 @@ static const char *const distribution_captures[] = {
     "ikev2four.pcap", "quic_handshake.pcap", "icmpv6-RFC2894-RR.pcap", "dns-badcookie.pcap",
     "babel_rtt.pcap", "LINKTYPE_RAW_ipv6.pcap", "LINKTYPE_IPV4.pcap", "LINKTYPE_IPV6.pcap",
     "LINKTYPE_IPV4_invalid.pcap", "ipv6_mobility_1.pcap",
-    "LINKTYPE_IPV6_invalid.pcap", "bigtcp-ipv6.pcap", "ppp_ip_udp_dns.pcap",
+    "LINKTYPE_IPV6_invalid.pcap", "bigtcp-ipv6.pcap", "ppp_ip_udp_dns.pcap", "bgp_vpn_attrset.pcap",
+    "lspping-fec-ldp.pcap", "ppp-invalid-lengths.pcap", "mlppp-oobr.pcap", "HDLC.pcap",
+    "ieee802.11_htc.pcap", "ieee802.11_exthdr.pcap", "OSPFv3_NBMA_adjacencies.pcap", "nflog.pcap",
+    "e1000g.pcap",
 };
 
 START_TEST(test_protodist_real_captures_match_tshark)

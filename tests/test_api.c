@@ -800,24 +800,34 @@ END_TEST
  * tshark's PDML lists, for every frame, the protocols it dissected with the
  * byte offset ("pos") where each starts.  From the top-level ones we keep the
  * chain the recognizer is documented to walk (recognize.c's header comment):
- * the link header, up to two VLAN tags, then ARP, or IPv4/IPv6 followed by TCP,
- * UDP, ICMP or ICMPv6.  The chain ends at the first protocol outside that
- * list (LLC, IGMP, GRE, IP in IP, ...), which is where the recognizer stops.
+ * the link headers (802.11 behind radiotap, LLC/SNAP, VLAN tags, ...), then
+ * ARP, or IPv4/IPv6 followed by TCP, UDP, ICMP or ICMPv6.  The chain ends at
+ * the first protocol outside that list (IGMP, GRE, IP in IP, ...), which is
+ * where the recognizer stops.
  *
- * Two translations are needed, both facts of the two tools, not guesses:
+ * Translations, all facts of the two tools, not guesses:
  *  - tshark's VLAN protocol starts at the TCI, after the TPID that the
  *    previous header's type field holds; ES_PROTOCOL_VLAN marks the tag as
  *    the 802.1Q standard draws it, TPID first: two bytes earlier.
  *  - IPv6 extension headers are nested inside tshark's "ipv6", except AH,
  *    which is a protocol of its own; the recognizer walks AH as one of the
  *    headers that may precede the transport, so it is skipped after IPv6.
+ *  - tshark's "llc" is any 802.2 header; ES_PROTOCOL_LLC_SNAP only one
+ *    whose SNAP OUI says an EtherType follows (00-00-00, 00-00-F8), which
+ *    the oracle reads from the llc.oui field.
+ *  - tshark shows an IP header whose version nibble contradicts its type as
+ *    "ip" or "ipv6" all the same (then "ipv6" too for version 6 behind an
+ *    IPv4 type); the recognizer records no header of the wrong version, so
+ *    the oracle keeps an IP header only when its version field agrees.
+ *  - "wlan_radio" is tshark's summary of the radio information, no header.
  * Fragments: tshark is told not to reassemble, so a later fragment shows as
  * data, as the recognizer has it.
  */
 struct oracle_walk {
     char text[512];
     size_t len;
-    enum { AT_LINK, AFTER_IPV4, AFTER_IPV6, FINISHED } state;
+    enum { AT_LINK, IN_LLC, IN_IPV4, IN_IPV6, AFTER_IPV4, AFTER_IPV6, FINISHED } state;
+    unsigned pending_pos;   /* IN_*: where the header waiting for its field starts */
 };
 
 static void oracle_add(struct oracle_walk *w, unsigned id, unsigned offset)
@@ -830,31 +840,43 @@ static void oracle_add(struct oracle_walk *w, unsigned id, unsigned offset)
 
 static void oracle_protocol(struct oracle_walk *w, const char *name, unsigned pos)
 {
-    static const char *const not_headers[] = {"geninfo", "frame", "raw", "fake-field-wrapper"};
+    static const char *const not_headers[] = {"geninfo", "frame", "raw", "fake-field-wrapper", "wlan_radio"};
     for (size_t i = 0; i < sizeof not_headers / sizeof *not_headers; i++)
         if (!strcmp(name, not_headers[i]))
             return;
+    /* A header still waiting for the field that decides it never got it. */
+    if (w->state == IN_LLC || w->state == IN_IPV4 || w->state == IN_IPV6)
+        w->state = FINISHED;
     if (w->state == FINISHED)
         return;
     if (w->state == AT_LINK) {
-        if (!strcmp(name, "eth")) {
-            oracle_add(w, ES_PROTOCOL_ETHERNET, pos);
-        } else if (!strcmp(name, "sll")) {
-            oracle_add(w, ES_PROTOCOL_LINUX_SLL, pos);
-        } else if (!strcmp(name, "null")) {
-            oracle_add(w, ES_PROTOCOL_LOOPBACK, pos);
-        } else if (!strcmp(name, "vlan") || !strcmp(name, "ieee8021ad")) {
+        static const struct {
+            const char *name;
+            unsigned id;
+        } links[] = {{"eth", ES_PROTOCOL_ETHERNET},    {"sll", ES_PROTOCOL_LINUX_SLL},
+                     {"null", ES_PROTOCOL_LOOPBACK},   {"radiotap", ES_PROTOCOL_RADIOTAP},
+                     {"wlan", ES_PROTOCOL_IEEE80211},  {"ppp", ES_PROTOCOL_PPP},
+                     {"chdlc", ES_PROTOCOL_CISCO_HDLC}, {"fr", ES_PROTOCOL_FRAME_RELAY},
+                     {"nflog", ES_PROTOCOL_NFLOG},     {"ipnet", ES_PROTOCOL_IPNET}};
+        for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
+            if (!strcmp(name, links[i].name)) {
+                oracle_add(w, links[i].id, pos);
+                return;
+            }
+        }
+        w->pending_pos = pos;
+        if (!strcmp(name, "vlan") || !strcmp(name, "ieee8021ad")) {
             ck_assert_uint_ge(pos, 2);
             oracle_add(w, ES_PROTOCOL_VLAN, pos - 2);
         } else if (!strcmp(name, "arp")) {
             oracle_add(w, ES_PROTOCOL_ARP, pos);
             w->state = FINISHED;
+        } else if (!strcmp(name, "llc")) {
+            w->state = IN_LLC;
         } else if (!strcmp(name, "ip")) {
-            oracle_add(w, ES_PROTOCOL_IPV4, pos);
-            w->state = AFTER_IPV4;
+            w->state = IN_IPV4;
         } else if (!strcmp(name, "ipv6")) {
-            oracle_add(w, ES_PROTOCOL_IPV6, pos);
-            w->state = AFTER_IPV6;
+            w->state = IN_IPV6;
         } else {
             w->state = FINISHED;
         }
@@ -871,6 +893,33 @@ static void oracle_protocol(struct oracle_walk *w, const char *name, unsigned po
         if (!strcmp(name, transports[i].name))
             oracle_add(w, transports[i].id, pos);
     w->state = FINISHED;
+}
+
+/* A field of the header the walk is waiting on: the LLC's SNAP OUI, the IP
+ * version. */
+static void oracle_field(struct oracle_walk *w, const char *name, const char *show)
+{
+    if (w->state == IN_LLC && !strcmp(name, "llc.oui")) {
+        bool ethertype = !strcmp(show, "0") || !strcmp(show, "248");
+        if (ethertype)
+            oracle_add(w, ES_PROTOCOL_LLC_SNAP, w->pending_pos);
+        w->state = ethertype ? AT_LINK : FINISHED;
+    } else if (w->state == IN_IPV4 && !strcmp(name, "ip.version")) {
+        if (!strcmp(show, "4")) {
+            oracle_add(w, ES_PROTOCOL_IPV4, w->pending_pos);
+            w->state = AFTER_IPV4;
+        } else {
+            /* tshark hands version 6 to its "ipv6", which comes next. */
+            w->state = !strcmp(show, "6") ? AT_LINK : FINISHED;
+        }
+    } else if (w->state == IN_IPV6 && !strcmp(name, "ipv6.version")) {
+        if (!strcmp(show, "6")) {
+            oracle_add(w, ES_PROTOCOL_IPV6, w->pending_pos);
+            w->state = AFTER_IPV6;
+        } else {
+            w->state = FINISHED;
+        }
+    }
 }
 
 /* The value of attribute `attr` in a PDML line, copied into out. */
@@ -935,6 +984,11 @@ static char **tshark_chains(const char *capture_path, size_t *count)
             char name[64], pos[16];
             if (pdml_attribute(line, "name", name, sizeof name) && pdml_attribute(line, "pos", pos, sizeof pos))
                 oracle_protocol(&walk, name, (unsigned)strtoul(pos, NULL, 10));
+        } else if (in_packet && (walk.state == IN_LLC || walk.state == IN_IPV4 || walk.state == IN_IPV6) &&
+                   strstr(line, "<field ")) {
+            char name[64], show[64];
+            if (pdml_attribute(line, "name", name, sizeof name) && pdml_attribute(line, "show", show, sizeof show))
+                oracle_field(&walk, name, show);
         }
     }
     free(line);
@@ -1251,6 +1305,249 @@ static void write_crafted_big_endian_null(const char *path)
     ck_assert_int_eq(fclose(out), 0);
 }
 
+/* An IPv4 header and UDP, or IPv6 and UDP: the payload of the link-layer
+ * cases below, which differ only in the headers in front of it. */
+static void ipv4_udp(struct frame_bytes *f)
+{
+    size_t ip = ipv4(f, 5, 17, 0);
+    udp(f, 4);
+    ipv4_done(f, ip);
+}
+
+static void ipv6_udp(struct frame_bytes *f)
+{
+    size_t ip = ipv6(f, "11");
+    udp(f, 4);
+    ipv6_done(f, ip);
+}
+
+static void arp_request(struct frame_bytes *f)
+{
+    put_hex(f, "00 01 08 00 06 04 00 01 02 00 00 00 00 01 0a 00 00 01 00 00 00 00 00 00 0a 00 00 02");
+}
+
+/* Frames whose type field and IP version nibble disagree, and 802.3 frames
+ * with LLC/SNAP. */
+static void write_crafted_versions_and_snap(const char *path)
+{
+    FILE *out = write_pcap_header(path, 1 /* EN10MB */);
+    struct frame_bytes f = {.n = 0};
+
+    ethernet(&f, "08 00");   /* IPv4 type, version 6: tshark walks it as IPv6 */
+    ipv6_udp(&f);
+    write_pcap_frame(out, &f);
+
+    ethernet(&f, "86 dd");   /* IPv6 type, version 4: no header of either kind */
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    ethernet(&f, "08 00");   /* version 5: nothing after Ethernet */
+    ipv4_udp(&f);
+    f.b[14] = 0x55;
+    write_pcap_frame(out, &f);
+
+    /* 802.3 (the type field is the length, which tshark believes), SNAP
+     * RFC 1042 and 802.1H */
+    ethernet(&f, "00 00 aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    set_be16(&f, 12, f.n - 14);
+    write_pcap_frame(out, &f);
+
+    ethernet(&f, "00 00 aa aa 03 00 00 f8 86 dd");
+    ipv6_udp(&f);
+    set_be16(&f, 12, f.n - 14);
+    write_pcap_frame(out, &f);
+
+    ethernet(&f, "00 30 aa aa 03 00 00 0c 20 00");   /* 802.3, SNAP with Cisco's OUI: not an EtherType */
+    put_zeros(&f, 30);
+    write_pcap_frame(out, &f);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+/* Linux cooked v1 with an 802.1Q tag, as libpcap re-inserts it. */
+static void write_crafted_sll_vlan(const char *path)
+{
+    FILE *out = write_pcap_header(path, 113 /* LINUX_SLL */);
+    struct frame_bytes f = {.n = 0};
+    put_hex(&f, "00 00 00 01 00 06 02 00 00 00 00 01 00 00 81 00 00 14 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+#define WLAN_ADDRESSES "02 00 00 00 00 01 02 00 00 00 00 02 02 00 00 00 00 03 10 00"
+#define RADIOTAP_BARE "00 00 08 00 00 00 00 00"
+
+/* 802.11 behind radiotap: every MAC header shape the walk measures, the
+ * radiotap Flags field in each place it can be, and the frames whose body
+ * is not followed. */
+static void write_crafted_radiotap(const char *path)
+{
+    FILE *out = write_pcap_header(path, 127 /* IEEE802_11_RADIO */);
+    struct frame_bytes f = {.n = 0};
+
+    put_hex(&f, RADIOTAP_BARE " 08 02 00 00" WLAN_ADDRESSES);   /* data from the AP */
+    put_hex(&f, "aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 88 03 00 00" WLAN_ADDRESSES "02 00 00 00 00 04 00 00");   /* 4 addresses, QoS */
+    put_hex(&f, "aa aa 03 00 00 00 86 dd");
+    ipv6_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 88 81 00 00" WLAN_ADDRESSES "00 00 00 00 00 00");   /* QoS + HT Control */
+    put_hex(&f, "aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, "00 00 09 00 02 00 00 00 20 88 01 00 00" WLAN_ADDRESSES "00 00 00 00");   /* Flags: data pad */
+    put_hex(&f, "aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, "00 00 11 00 03 00 00 00 00 00 00 00 00 00 00 00 20");   /* TSFT, then Flags: data pad */
+    put_hex(&f, "88 01 00 00" WLAN_ADDRESSES "00 00 00 00 aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, "00 00 0d 00 02 00 00 80 00 00 00 00 20");   /* two bitmaps, then Flags: data pad */
+    put_hex(&f, "88 01 00 00" WLAN_ADDRESSES "00 00 00 00 aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, "00 00 09 00 02 00 00 00 10 08 02 00 00" WLAN_ADDRESSES);   /* Flags: FCS at the end */
+    put_hex(&f, "aa aa 03 00 00 00 08 06");
+    arp_request(&f);
+    put_hex(&f, "de ad be ef");
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 88 03 00 00" WLAN_ADDRESSES "02 00 00 00 00 04 00 01");   /* mesh control */
+    put_hex(&f, "00 05 01 00 00 00 aa aa 03 00 00 00 86 dd");
+    ipv6_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 88 03 00 00" WLAN_ADDRESSES "02 00 00 00 00 04 00 01");   /* mesh, 2 more addresses */
+    put_hex(&f, "02 05 01 00 00 00 02 00 00 00 00 05 02 00 00 00 00 06 aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 08 82 00 00" WLAN_ADDRESSES);   /* Order without QoS: no HT Control */
+    put_hex(&f, "aa aa 03 00 00 f8 81 00 00 14 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 08 42 00 00" WLAN_ADDRESSES);   /* protected */
+    put_zeros(&f, 40);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 48 01 00 00" WLAN_ADDRESSES);   /* null data */
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 88 01 00 00" WLAN_ADDRESSES "80 00");   /* A-MSDU */
+    put_hex(&f, "02 00 00 00 00 01 02 00 00 00 00 02 00 30 aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 08 02 00 00" WLAN_ADDRESSES "42 42 03");   /* LLC, not SNAP */
+    put_zeros(&f, 35);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " 80 00 00 00" WLAN_ADDRESSES);   /* beacon */
+    put_hex(&f, "00 00 00 00 00 00 00 00 64 00 01 04 00 00");
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, RADIOTAP_BARE " d4 00 00 00 02 00 00 00 00 01");   /* ACK */
+    write_pcap_frame(out, &f);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+/* 802.11 without radiotap. */
+static void write_crafted_ieee80211(const char *path)
+{
+    FILE *out = write_pcap_header(path, 105 /* IEEE802_11 */);
+    struct frame_bytes f = {.n = 0};
+    put_hex(&f, "88 01 00 00" WLAN_ADDRESSES "00 00 aa aa 03 00 00 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+
+    put_hex(&f, "08 01 00 00" WLAN_ADDRESSES "aa aa 03 00 00 00 86 dd");
+    ipv6_udp(&f);
+    write_pcap_frame(out, &f);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+/* PPP in the forms DLT_PPP and DLT_PPP_SERIAL captures hold it, and Cisco
+ * HDLC, which PPP_SERIAL captures also hold; written once per link type. */
+static void write_crafted_ppp(const char *path, uint32_t link_type)
+{
+    FILE *out = write_pcap_header(path, link_type);
+    struct frame_bytes f = {.n = 0};
+    static const struct {
+        const char *header;
+        bool v6;
+    } forms[] = {
+        {"ff 03 00 21", false},   /* address, control, IPv4 */
+        {"00 21", false},         /* address and control compressed */
+        {"21", false},            /* protocol field compressed too */
+        {"ff 03 57", true},       /* IPv6, protocol field compressed */
+        {"ff 03 00 57", true},
+        {"ff 03 08 00", false},   /* an EtherType, as Cisco sends it */
+        {"0f 00 08 00", false},   /* Cisco HDLC unicast */
+        {"8f 00 86 dd", true},    /* Cisco HDLC broadcast */
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        put_hex(&f, forms[i].header);
+        if (forms[i].v6)
+            ipv6_udp(&f);
+        else
+            ipv4_udp(&f);
+        write_pcap_frame(out, &f);
+    }
+    put_hex(&f, "ff 03 c0 21 01 01 00 04");   /* LCP: PPP, nothing after it */
+    write_pcap_frame(out, &f);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+static void write_crafted_cisco_hdlc(const char *path)
+{
+    FILE *out = write_pcap_header(path, 104 /* C_HDLC */);
+    struct frame_bytes f = {.n = 0};
+    put_hex(&f, "0f 00 08 00");
+    ipv4_udp(&f);
+    write_pcap_frame(out, &f);
+    put_hex(&f, "8f 00 86 dd");
+    ipv6_udp(&f);
+    write_pcap_frame(out, &f);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+/* Frame Relay: RFC 2427 NLPIDs (with and without the padding zero, and
+ * SNAP), Cisco's EtherType encapsulation, and 3- and 4-byte addresses. */
+static void write_crafted_frame_relay(const char *path)
+{
+    FILE *out = write_pcap_header(path, 107 /* FRELAY */);
+    struct frame_bytes f = {.n = 0};
+    static const struct {
+        const char *header;
+        bool v6;
+    } forms[] = {
+        {"04 01 03 cc", false},          {"04 01 03 00 cc", false}, {"04 01 03 8e", true},
+        {"04 01 03 00 8e", true},        {"04 01 03 80 00 00 00 08 00", false},
+        {"04 01 08 00", false},          {"04 01 86 dd", true},     {"04 00 01 03 cc", false},
+        {"04 00 00 01 03 8e", true},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        put_hex(&f, forms[i].header);
+        if (forms[i].v6)
+            ipv6_udp(&f);
+        else
+            ipv4_udp(&f);
+        write_pcap_frame(out, &f);
+    }
+    ck_assert_int_eq(fclose(out), 0);
+}
+
 struct recognize_totals {
     uint32_t protocols_seen;   /* bit per ES_PROTOCOL_* */
     size_t frames;
@@ -1358,6 +1655,19 @@ START_TEST(test_recognize_against_tshark)
         "LINKTYPE_RAW_ipv6.pcap",
         "LINKTYPE_IPV4.pcap",       /* IPV4 */
         "LINKTYPE_IPV6.pcap",       /* IPV6 */
+        "ieee802.11_htc.pcap",      /* IEEE802_11_RADIO: QoS data with HT Control, LLC/SNAP, IPv4, UDP */
+        "ieee802.11_exthdr.pcap",   /* IEEE802_11_RADIO: management and control, radiotap extensions */
+        "ieee802.11_tim_ie_oobr.pcap",   /* IEEE802_11: management */
+        "bgp_vpn_attrset.pcap",     /* PPP: FF 03, IPv4, TCP */
+        "lspping-fec-ldp.pcap",     /* PPP: IPv4, UDP; MPLS, not followed */
+        "ppp-invalid-lengths.pcap", /* PPP without address and control */
+        "mlppp-oobr.pcap",          /* PPP: protocol field compressed */
+        "ppp_ip_udp_dns.pcap",      /* PPP_SERIAL */
+        "HDLC.pcap",                /* C_HDLC: IPv4, ICMP; SLARP, CDP */
+        "OSPFv3_NBMA_adjacencies.pcap",   /* FRELAY: NLPID IPv6 */
+        "icmp-icmp_print-oobr-2.pcap",    /* FRELAY: 3-byte address, Cisco encapsulation */
+        "nflog.pcap",               /* NFLOG: IPv4, UDP */
+        "e1000g.pcap",              /* IPNET: IPv4, ICMP */
     };
     for (size_t i = 0; i < sizeof shared / sizeof *shared; i++) {
         char *path = shared_capture(shared[i]);
@@ -1365,29 +1675,53 @@ START_TEST(test_recognize_against_tshark)
         free(path);
     }
 
+    /* Made here, for what the corpus lacks or has only in damaged captures:
+     * tcpdump's collection keeps captures that broke its printers, whose
+     * headers are often cut short; tshark shows such a header, the
+     * recognizer does not (a header that does not fit ends the table). */
+    static const struct {
+        const char *name;
+        void (*write)(const char *path);
+    } crafted[] = {
+        {"crafted-ethernet.pcap", write_crafted_ethernet},
+        {"crafted-versions-snap.pcap", write_crafted_versions_and_snap},
+        {"crafted-sll-vlan.pcap", write_crafted_sll_vlan},
+        {"crafted-sll2.pcap", write_crafted_sll2},
+        {"crafted-loop.pcap", write_crafted_loop},
+        {"crafted-radiotap.pcap", write_crafted_radiotap},
+        {"crafted-ieee80211.pcap", write_crafted_ieee80211},
+        {"crafted-cisco-hdlc.pcap", write_crafted_cisco_hdlc},
+        {"crafted-frame-relay.pcap", write_crafted_frame_relay},
+    };
     char *dir = make_scratch_dir();
-    char *ethernet_path = path_in(dir, "crafted-ethernet.pcap");
-    char *sll2_path = path_in(dir, "crafted-sll2.pcap");
-    char *loop_path = path_in(dir, "crafted-loop.pcap");
-    write_crafted_ethernet(ethernet_path);
-    write_crafted_sll2(sll2_path);
-    write_crafted_loop(loop_path);
-    compare_recognized(ethernet_path, &totals);
-    compare_recognized(sll2_path, &totals);
-    compare_recognized(loop_path, &totals);
-    free(ethernet_path);
-    free(sll2_path);
-    free(loop_path);
+    for (size_t i = 0; i < sizeof crafted / sizeof *crafted; i++) {
+        char *path = path_in(dir, crafted[i].name);
+        crafted[i].write(path);
+        compare_recognized(path, &totals);
+        free(path);
+    }
+    static const struct {
+        const char *name;
+        uint32_t link_type;
+    } ppp_links[] = {{"crafted-ppp.pcap", 9 /* PPP */}, {"crafted-ppp-serial.pcap", 50 /* PPP_SERIAL */}};
+    for (size_t i = 0; i < sizeof ppp_links / sizeof *ppp_links; i++) {
+        char *path = path_in(dir, ppp_links[i].name);
+        write_crafted_ppp(path, ppp_links[i].link_type);
+        compare_recognized(path, &totals);
+        free(path);
+    }
     remove_scratch_dir(dir);
 
     /* The comparison was made on every link type and protocol the
      * recognizer knows, not on a convenient subset. */
-    static const int link_types[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL, DLT_LOOP,
-                                     DLT_IPV4, DLT_IPV6};
+    static const int link_types[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
+                                     DLT_NULL, DLT_LOOP, DLT_IPV4, DLT_IPV6,
+                                     DLT_IEEE802_11_RADIO, DLT_IEEE802_11, DLT_PPP, DLT_PPP_SERIAL,
+                                     DLT_C_HDLC, DLT_FRELAY, DLT_NFLOG, DLT_IPNET};
     for (size_t i = 0; i < sizeof link_types / sizeof *link_types; i++)
         ck_assert_msg(saw_link_type(&totals, link_types[i]), "no capture of link type %d was compared",
                       link_types[i]);
-    for (unsigned id = ES_PROTOCOL_ETHERNET; id <= ES_PROTOCOL_LOOPBACK; id++)
+    for (unsigned id = ES_PROTOCOL_ETHERNET; id <= ES_PROTOCOL_IPNET; id++)
         ck_assert_msg(totals.protocols_seen & 1u << id, "protocol %u was never recognized", id);
     ck_assert_uint_gt(totals.frames, 2000);
 }
