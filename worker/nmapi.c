@@ -205,8 +205,14 @@ static DWORD heap_error(enum es_heap_status status)
 
 /* ------------------------------------------------------------------ frames */
 
-/* The next frame from `from` in direction `step` (+1 or -1) that passes the
- * display filter when `deferred`; -1 if there is none. */
+/* How many frames ahead ExpertGetFrame prefetches: far enough to cover a
+ * memory access at the pace of an expert that does little per frame, near
+ * enough that the lines are still cached when it gets there (16 frames
+ * are 32 cache lines). */
+#define PREFETCH_AHEAD 16
+
+/* Whether frame n passes the display filter (when `deferred`) and the
+ * expert's own filter. */
 static bool passes(uint32_t n, bool deferred, HFILTER filter)
 {
     if (deferred && !es_store_passes_filter(g.store, n))
@@ -270,6 +276,20 @@ NMAPI_EXPORT DWORD WINAPI ExpertGetFrame(HEXPERTKEY hExpertKey, DWORD Direction,
         nanosleep(&wait, NULL);
     }
     const FRAME *frame = es_store_frame(g.store, (uint32_t)n);
+    /* Experts mostly walk the capture in order.  Start fetching the header
+     * and first bytes (what the recognize walk reads) of the frame
+     * PREFETCH_AHEAD calls away in the same direction, so that by then it
+     * is in the cache: with full-size frames the walk is bound by memory,
+     * not instructions (docs/performance.md, Frames: 62 ns per frame
+     * without, 17-22 ns with, against 108 ns for pcap_next_ex). */
+    if (Direction != GET_SPECIFIED_FRAME) {
+        int64_t ahead = Direction == GET_FRAME_NEXT_FORWARD ? n + PREFETCH_AHEAD : n - PREFETCH_AHEAD;
+        if (ahead >= 0 && ahead < (int64_t)g.frame_count) {
+            const char *later = (const char *)es_store_frame(g.store, (uint32_t)ahead);
+            __builtin_prefetch(later);
+            __builtin_prefetch(later + 64);
+        }
+    }
     pEFrameDescriptor->FrameNumber = (DWORD)n;
     pEFrameDescriptor->hFrame = (HFRAME)(uintptr_t)frame;
     pEFrameDescriptor->pFrame = (ULPFRAME)frame;
