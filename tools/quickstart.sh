@@ -8,6 +8,12 @@
 #                              suite; then again with AddressSanitizer and
 #                              UndefinedBehaviorSanitizer
 #   tools/quickstart.sh build  install what is missing and build
+#   tools/quickstart.sh bench [BENCH OPTIONS]
+#                              install what is missing, and what the
+#                              benchmark compares against (valgrind,
+#                              bubblewrap, mimalloc), build a release tree and
+#                              run tools/bench (docs/performance.md), e.g.
+#                              `tools/quickstart.sh bench --quick`
 #
 # Works from any directory.  Packages are installed with apt-get only when
 # dpkg says they are missing, with sudo only when not already root.
@@ -15,12 +21,14 @@
 # Environment:
 #   ES_BUILD        build directory       (default: <repo>/build)
 #   ES_ASAN_BUILD   sanitizer build tree  (default: <repo>/build-asan)
+#   ES_BENCH_BUILD  release tree of bench (default: <repo>/build-bench)
 #   ES_NO_INSTALL   set to 1 to never call apt-get (report what is missing)
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${ES_BUILD:-$repo/build}
 asan_dir=${ES_ASAN_BUILD:-$repo/build-asan}
+bench_dir=${ES_BENCH_BUILD:-$repo/build-bench}
 
 # Everything the build and the tests need, by Debian package name.
 packages=(
@@ -40,6 +48,14 @@ packages=(
     nftables             #   which the analysis test records when it runs as root
     tcpdump
     curl
+)
+
+# What tools/bench compares against, on top of the above: instruction counts
+# (valgrind), the spawn reference (bubblewrap), the third allocator (mimalloc).
+bench_packages=(
+    valgrind
+    bubblewrap
+    libmimalloc-dev
 )
 
 say() { printf '\n==> %s\n' "$*" >&2; }
@@ -68,11 +84,11 @@ is_installed() {
 
 install_missing() {
     if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-        say "not a Debian system: install these (or their equivalents) yourself: ${packages[*]}"
+        say "not a Debian system: install these (or their equivalents) yourself: ${packages[*]} $*"
         return 0
     fi
     local missing=() p
-    for p in "${packages[@]}"; do
+    for p in "${packages[@]}" "$@"; do
         is_installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then
@@ -150,10 +166,22 @@ run_tests() {
     say "all tests passed, with and without sanitizers"
 }
 
+bench() {
+    install_missing "${bench_packages[@]}"
+    say "configuring $bench_dir (release)"
+    setup_tree "$bench_dir" -Dbuildtype=release
+    say "running tools/bench $*"
+    "$bench_dir/tools/bench/bench" "$@"
+}
+
 case "${1:-}" in
     demo) demo ;;
     test) run_tests ;;
     build) build ;;
+    bench)
+        shift
+        bench "$@"
+        ;;
     -h | --help | help) usage ;;
     *)
         usage >&2
