@@ -889,6 +889,20 @@ static double zombie_cpu_seconds(pid_t pid)
     return ticks > 0 ? (double)(utime + stime) / (double)ticks : -1;
 }
 
+/* Everything of a dead (or discarded) worker the broker still holds but
+ * its heap: the heap goes last, after the outcome (end_worker). */
+static void close_channels(struct supervisor *s, struct worker *w)
+{
+    unwatch_and_close(s, &w->control);
+    unwatch_and_close(s, &w->output);
+    unwatch_and_close(s, &w->listener);
+    unwatch_and_close(s, &w->timer);
+    unwatch_and_close(s, &w->child.pidfd);
+    if (w->child.status_fd >= 0)
+        close(w->child.status_fd);
+    w->child.status_fd = -1;
+}
+
 static void end_worker(struct supervisor *s, struct worker *w)
 {
     /* Drain what the dead worker left queued; a descendant still holding
@@ -911,14 +925,7 @@ static void end_worker(struct supervisor *s, struct worker *w)
     read_heap_report(w, s->cfg->startup ? s->cfg->startup->frame_count : 0);
     w->outcome->elapsed_seconds = seconds_since(&w->start_time);
 
-    unwatch_and_close(s, &w->control);
-    unwatch_and_close(s, &w->output);
-    unwatch_and_close(s, &w->listener);
-    unwatch_and_close(s, &w->timer);
-    unwatch_and_close(s, &w->child.pidfd);
-    if (w->child.status_fd >= 0)
-        close(w->child.status_fd);
-    w->child.status_fd = -1;
+    close_channels(s, w);
     w->ended = true;
     s->running--;   /* only handed-over workers get here (died_waiting) */
     es_progress_ended(s->cfg->progress, w->index);
@@ -1131,14 +1138,7 @@ static void discard(struct supervisor *s, struct worker *w)
         while (rc != 0 && errno == EINTR);
         s->warm--;
     }
-    unwatch_and_close(s, &w->control);
-    unwatch_and_close(s, &w->output);
-    unwatch_and_close(s, &w->listener);
-    unwatch_and_close(s, &w->timer);
-    unwatch_and_close(s, &w->child.pidfd);
-    if (w->child.status_fd >= 0)
-        close(w->child.status_fd);
-    w->child.status_fd = -1;
+    close_channels(s, w);
     es_heapseg_destroy(&w->heap);
     w->ended = true;
 }
