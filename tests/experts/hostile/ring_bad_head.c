@@ -16,10 +16,9 @@ HOSTILE_REGISTER("Ring bad head", "Sets the event ring's head to garbage.")
 BOOL WINAPI Run(HOSTILE_RUN_PARAMETERS)
 {
     struct hostile_ring ring;
-    if (!find_event_ring(key, &ring))
-        return hostile_fail("cannot find the event ring");
-    if (!submit_valid_events(key, 3))
-        return hostile_fail("the valid events were refused");
+    const char *why = begin_ring_attack(key, &ring, 3);
+    if (why)
+        return hostile_fail("%s", why);
     /* The first event woke the broker; it publishes its tail after the
      * batch.  Wait for that, so that the count of delivered events does
      * not depend on timing. */

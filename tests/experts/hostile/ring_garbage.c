@@ -14,10 +14,9 @@ HOSTILE_REGISTER("Ring garbage", "64 KiB of garbage published in the event ring.
 BOOL WINAPI Run(HOSTILE_RUN_PARAMETERS)
 {
     struct hostile_ring ring;
-    if (!find_event_ring(key, &ring))
-        return hostile_fail("cannot find the event ring");
-    if (!submit_valid_events(key, 3))
-        return hostile_fail("the valid events were refused");
+    const char *why = begin_ring_attack(key, &ring, 3);
+    if (why)
+        return hostile_fail("%s", why);
     uint64_t head = *ring.head;
     uint64_t state = 0x9E3779B97F4A7C15u;
     for (uint64_t at = 0; at < GARBAGE; at += sizeof(uint64_t)) {

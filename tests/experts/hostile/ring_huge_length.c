@@ -12,10 +12,9 @@ HOSTILE_REGISTER("Ring huge length", "An event-ring record whose size is 2 GiB."
 BOOL WINAPI Run(HOSTILE_RUN_PARAMETERS)
 {
     struct hostile_ring ring;
-    if (!find_event_ring(key, &ring))
-        return hostile_fail("cannot find the event ring");
-    if (!submit_valid_events(key, 3))
-        return hostile_fail("the valid events were refused");
+    const char *why = begin_ring_attack(key, &ring, 3);
+    if (why)
+        return hostile_fail("%s", why);
     uint64_t head = *ring.head;
     uint32_t size = 0x80000000u;
     ring_write(&ring, head, &size, sizeof size);

@@ -73,6 +73,18 @@ static inline bool submit_valid_events(HEXPERTKEY key, DWORD count)
     return true;
 }
 
+/* What every ring attack starts with: the ring found, and `valid` honest
+ * events in it that the broker must deliver whatever comes after.  NULL,
+ * or why the attack cannot be made. */
+static inline const char *begin_ring_attack(HEXPERTKEY key, struct hostile_ring *ring, DWORD valid)
+{
+    if (!find_event_ring(key, ring))
+        return "cannot find the event ring";
+    if (!submit_valid_events(key, valid))
+        return "the valid events were refused";
+    return NULL;
+}
+
 /* Writes bytes into the ring at byte counter `at`, around the end. */
 static inline void ring_write(struct hostile_ring *ring, uint64_t at, const void *bytes, size_t len)
 {

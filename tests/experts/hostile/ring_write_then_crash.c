@@ -17,10 +17,9 @@ static int *volatile nowhere;
 BOOL WINAPI Run(HOSTILE_RUN_PARAMETERS)
 {
     struct hostile_ring ring;
-    if (!find_event_ring(key, &ring))
-        return hostile_fail("cannot find the event ring");
-    if (!submit_valid_events(key, 3))
-        return hostile_fail("the valid events were refused");
+    const char *why = begin_ring_attack(key, &ring, 3);
+    if (why)
+        return hostile_fail("%s", why);
     /* struct es_ring_event: size, version, ident, flags, severity,
      * frames_read (6 x 32 bits), time (8 x 16), text_len (5 x 16),
      * present, truncated, n_columns, 3 reserved bytes: 56 bytes. */
