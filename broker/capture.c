@@ -7,7 +7,8 @@
  * libpcap parse the records, and check every size and offset we derive from
  * them before it reaches the store.
  *
- * The store is written sequentially with write() into a memfd:
+ * The store is written sequentially with write() into a memfd (by a helper
+ * thread, while this one reads the next frames: see struct store_writer):
  *
  *   [header placeholder][frame 0][frame 1]...[index][filter bitmap]
  *
@@ -24,6 +25,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,11 +134,33 @@ static const char *intact_phrase(uint32_t intact, char *buf, size_t buflen)
 /* Buffered sequential writer into the memfd                                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The writer fills one buffer while a background thread write()s the
+ * previous one: reading the capture (libpcap, the kernel's copy out of the
+ * page cache) and writing the store (the kernel's copy into the memfd and
+ * the allocation of its pages) take about as long as each other, and the
+ * load is the serial part of every run (docs/performance.md, Scaling).
+ * The thread only ever calls write() on the memfd, one buffer at a time and
+ * in order; the loading thread waits for it before it touches that buffer
+ * again, before any write of its own and before the store is finished.  A
+ * failed write is kept and reported at the next wait.  If the thread cannot
+ * be started, every write is made in the loading thread, as before.
+ */
 struct store_writer {
     int fd;
-    uint8_t *buf;
+    uint8_t *buf;             /* being filled */
     size_t used;
-    uint64_t pos;   /* bytes accepted so far: the store offset of the next byte */
+    uint64_t pos;             /* bytes accepted so far: the store offset of the next byte */
+
+    uint8_t *spare;           /* being written by the thread, or free */
+    bool background;          /* the thread is running */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    const uint8_t *pending;   /* handed to the thread; NULL when it is idle */
+    size_t pending_len;
+    int error;                /* errno of the first failed write, 0 if none */
+    bool quit;
 };
 
 static bool write_fully(int fd, const void *data, size_t len)
@@ -158,13 +183,111 @@ static bool write_fully(int fd, const void *data, size_t len)
     return true;
 }
 
+static void *writer_thread(void *arg)
+{
+    struct store_writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->pending && !w->quit)
+            pthread_cond_wait(&w->changed, &w->lock);
+        if (!w->pending)
+            break;
+        const uint8_t *data = w->pending;
+        size_t len = w->pending_len;
+        pthread_mutex_unlock(&w->lock);
+        int error = w->error == 0 && !write_fully(w->fd, data, len) ? errno : 0;
+        pthread_mutex_lock(&w->lock);
+        if (error && w->error == 0)
+            w->error = error;
+        w->pending = NULL;
+        pthread_cond_broadcast(&w->changed);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* Starts the thread, with every signal blocked in it (it inherits the mask):
+ * signals are the loading thread's business. */
+static void writer_start_background(struct store_writer *w)
+{
+    w->spare = malloc(STORE_WRITE_BUFFER);
+    if (!w->spare)
+        return;
+    if (pthread_mutex_init(&w->lock, NULL) != 0)
+        goto no_thread;
+    if (pthread_cond_init(&w->changed, NULL) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        goto no_thread;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    w->background = pthread_create(&w->thread, NULL, writer_thread, w) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (w->background)
+        return;
+    pthread_cond_destroy(&w->changed);
+    pthread_mutex_destroy(&w->lock);
+no_thread:
+    free(w->spare);
+    w->spare = NULL;
+}
+
+/* Waits until the thread has written everything handed to it; false with
+ * errno set if any of it failed. */
+static bool writer_drain(struct store_writer *w)
+{
+    if (!w->background)
+        return true;
+    pthread_mutex_lock(&w->lock);
+    while (w->pending)
+        pthread_cond_wait(&w->changed, &w->lock);
+    int error = w->error;
+    pthread_mutex_unlock(&w->lock);
+    if (error) {
+        errno = error;
+        return false;
+    }
+    return true;
+}
+
+static void writer_stop_background(struct store_writer *w)
+{
+    if (!w->background)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);   /* it writes what it holds, then ends */
+    pthread_cond_destroy(&w->changed);
+    pthread_mutex_destroy(&w->lock);
+    w->background = false;
+}
+
+/* Hands the filled buffer over (or writes it, without the thread).  A
+ * failure of an earlier hand-over is reported here at the latest. */
 static bool writer_flush(struct store_writer *w)
 {
     if (w->used == 0)
         return true;
-    bool ok = write_fully(w->fd, w->buf, w->used);
+    if (!w->background) {
+        bool ok = write_fully(w->fd, w->buf, w->used);
+        w->used = 0;
+        return ok;
+    }
+    if (!writer_drain(w))
+        return false;
+    pthread_mutex_lock(&w->lock);
+    w->pending = w->buf;
+    w->pending_len = w->used;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    uint8_t *next = w->spare;
+    w->spare = w->buf;
+    w->buf = next;
     w->used = 0;
-    return ok;
+    return true;
 }
 
 /* Appends len bytes; on failure errno says why (ENOSPC, ENOMEM, EFBIG...). */
@@ -179,8 +302,9 @@ static bool writer_put(struct store_writer *w, const void *data, size_t len)
         if (!writer_flush(w))
             return false;
         if (len >= STORE_WRITE_BUFFER) {
-            /* Copying a frame this large through the buffer buys nothing. */
-            if (!write_fully(w->fd, data, len))
+            /* Copying a frame this large through the buffer buys nothing;
+             * it goes after what the thread is writing. */
+            if (!writer_drain(w) || !write_fully(w->fd, data, len))
                 return false;
             w->pos = end;
             return true;
@@ -248,8 +372,11 @@ static void load_release(struct load *l)
     }
     free(l->source_buffer);
     l->source_buffer = NULL;
+    writer_stop_background(&l->writer);
     free(l->writer.buf);
     l->writer.buf = NULL;
+    free(l->writer.spare);
+    l->writer.spare = NULL;
     free(l->offsets);
     l->offsets = NULL;
     free(l->bitmap);
@@ -551,6 +678,7 @@ static enum es_capture_error build_store(struct load *l, const struct es_capture
     l->writer.buf = malloc(STORE_WRITE_BUFFER);
     if (l->writer.buf == NULL)
         return resource_error("write buffer", ENOMEM, err, errlen);
+    writer_start_background(&l->writer);
 
     struct es_store_header header = {0};
     if (!writer_put(&l->writer, &header, sizeof header))
@@ -573,7 +701,7 @@ static enum es_capture_error build_store(struct load *l, const struct es_capture
         if (bitmap_bytes > 0 && !writer_put(&l->writer, l->bitmap, bitmap_bytes))
             return resource_error("write", errno, err, errlen);
     }
-    if (!writer_flush(&l->writer))
+    if (!writer_flush(&l->writer) || !writer_drain(&l->writer))
         return resource_error("write", errno, err, errlen);
     uint64_t total_size = l->writer.pos;
 

@@ -525,6 +525,9 @@ int main(int argc, char **argv)
     /* A reader that goes away (`| head`) is a write error to report, not a
      * reason to die with results half written. */
     signal(SIGPIPE, SIG_IGN);
+    /* Likewise a file size limit (`ulimit -f`) reached by the results or the
+     * frame store: EFBIG from write(), reported with the file it concerns. */
+    signal(SIGXFSZ, SIG_IGN);
 
     if (argc < 2)
         return usage_error("%s", "missing command: run, list, configure or check");

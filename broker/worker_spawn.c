@@ -41,7 +41,8 @@ static void reset_signals(void)
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    /* Ignored dispositions survive exec (SIGPIPE is ignored in the broker). */
+    /* Ignored dispositions survive exec (SIGPIPE and SIGXFSZ are ignored in
+     * the broker). */
     for (int sig = 1; sig < NSIG; sig++)
         sigaction(sig, &dfl, NULL);
     sigset_t none;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1088,6 +1089,32 @@ START_TEST(close_is_idempotent_and_errors_are_bounded)
 }
 END_TEST
 
+/* A store that cannot be written whole (here RLIMIT_FSIZE, as under
+ * `ulimit -f`: the memfd obeys it) is a resource error naming the write,
+ * whichever of the loader's two threads made the write that failed; the
+ * process survives SIGXFSZ, which the kernel sends to the writing thread. */
+START_TEST(store_write_failure_is_reported)
+{
+    struct bytes b = {0};   /* 3000 frames of 1500 bytes, 4.5 MB: several of the writer's buffers */
+    pcap_file_header(&b, 0xa1b2c3d4u, 2, 65535, DLT_EN10MB);
+    for (unsigned i = 0; i < 3000; i++)
+        pcap_record(&b, 1700000000u + i, 0, 1500, 1500, i);
+    const char *path = write_capture("big.pcap", &b, SIZE_MAX);
+    free(b.data);
+    struct es_capture c;
+    char err[256];
+    ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_OK);
+    es_capture_close(&c);
+
+    struct rlimit limit = {1u << 20, 1u << 20};
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    int before = count_open_descriptors();
+    ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_RESOURCE);
+    ck_assert_msg(strstr(err, "write") != NULL && strstr(err, strerror(EFBIG)) != NULL, "reason: %s", err);
+    ck_assert_int_eq(count_open_descriptors(), before);
+}
+END_TEST
+
 START_TEST(no_descriptor_leaks)
 {
     struct bytes b = small_pcap(4);
@@ -1149,6 +1176,7 @@ static Suite *framestore_suite(void)
     tcase_add_test(inputs, pcapng_whole_and_cut);
     tcase_add_test(inputs, timestamp_beyond_microsecond_range_is_corrupt);
     tcase_add_test(inputs, damaged_captures_load_or_explain);
+    tcase_add_test(inputs, store_write_failure_is_reported);
     suite_add_tcase(s, inputs);
 
     TCase *filter = tcase_create("filter");
