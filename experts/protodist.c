@@ -8,7 +8,8 @@
  * protocol and one summary event.  See docs/experts/protodist.md.
  *
  * It is written exactly as an outside author would write it: it includes
- * only netmon.h, takes all of its memory from ExpertAllocMemory, and checks
+ * only netmon.h (and hostcalls.h, the sample experts' shared wrappers of the
+ * status and memory helpers, itself only netmon.h), takes all of its memory from ExpertAllocMemory, and checks
  * every helper's return value.
  *
  * It does not assume Ethernet.  The capture's link type comes from
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hostcalls.h"
 #include "netmon.h"
 
 /* ------------------------------------------------------------------------ */
@@ -949,7 +951,7 @@ static void describe_protocol(const struct protocol_counter *counter, int is_ove
 /* EXPERTSTATUS_PROBLEM sub-statuses, documented in docs/experts/protodist.md. */
 enum problem {
     PROBLEM_FRAME_READ = 1,
-    PROBLEM_OUT_OF_MEMORY = 2,
+    PROBLEM_OUT_OF_MEMORY = EXPERT_PROBLEM_OUT_OF_MEMORY,
     PROBLEM_SUBMIT = 3,
     PROBLEM_HOST_FRAME_ORDER = 4,
     PROBLEM_FREE = 5,
@@ -971,80 +973,25 @@ static char column_bytes_percent[] = "Bytes %";
 static char column_protocols[] = "Protocols";
 
 struct run_state {
-    HEXPERTKEY key;
+    struct expert_host host;  /* key, terminated, status_broken */
     HCAPTURE capture;
     DWORD link_type;          /* the capture's DLT_*, or LINK_CODE_UNKNOWN */
     struct distribution *dist;
     NMEVENTDATA *event;
-    int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
-    int status_broken;        /* progress reports failed: stop sending them */
 };
-
-static void report_problem(struct run_state *run, enum problem problem, const char *what, DWORD error)
-{
-    char text[160];
-    snprintf(text, sizeof(text), "%s (NMERR %u)", what, (unsigned)error);
-    if (ExpertIndicateStatus(run->key, EXPERTSTATUS_PROBLEM, (DWORD)problem, text, 0) ==
-        NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-}
-
-/*
- * Progress is advisory.  NMERR_EXPERT_TERMINATE stops the run; any other
- * failure (the helper documents none) only stops further progress reports,
- * since losing a progress bar is no reason to lose the analysis.
- * Returns 0 when the run must stop.
- */
-static int report_progress(struct run_state *run, EXPERTSTATUSENUMERATION status, LONG percent)
-{
-    if (run->status_broken)
-        return 1;
-    DWORD error = ExpertIndicateStatus(run->key, status, 0, NULL, percent);
-    if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
-        return 0;
-    }
-    if (error != NMERR_SUCCESS)
-        run->status_broken = 1;
-    return 1;
-}
-
-static LPVOID allocate(struct run_state *run, SIZE_T bytes, const char *what)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID block = ExpertAllocMemory(run->key, bytes, &error);
-    if (block != NULL)
-        return block;
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    else
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, what, error);
-    return NULL;
-}
-
-/* Frees a block; returns 0 if the host refused (other than terminating). */
-static int release(struct run_state *run, LPVOID block)
-{
-    if (block == NULL)
-        return 1;
-    DWORD error = ExpertFreeMemory(run->key, block);
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return error == NMERR_SUCCESS || error == NMERR_EXPERT_TERMINATE;
-}
 
 /* Releases everything and gives Run's return value. */
 static BOOL finish(struct run_state *run, BOOL succeeded)
 {
-    int freed_event = release(run, run->event);
-    int freed_dist = release(run, run->dist);
+    int freed_event = release(&run->host, run->event);
+    int freed_dist = release(&run->host, run->dist);
     run->event = NULL;
     run->dist = NULL;
-    if (run->terminated)
+    if (run->host.terminated)
         return FALSE;
     if (!freed_event || !freed_dist) {
         if (succeeded)
-            report_problem(run, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
+            report_problem(&run->host, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
                            NMERR_INVALID_PARAMETER);
         return FALSE;
     }
@@ -1112,15 +1059,15 @@ static void prepare_event(NMEVENTDATA *event, DWORD ident, char *event_name, cha
 /* Returns 0 when the run must stop (terminated or the submit failed). */
 static int submit(struct run_state *run, const char *what)
 {
-    DWORD error = ExpertSubmitEvent(run->key, run->event);
+    DWORD error = ExpertSubmitEvent(run->host.key, run->event);
     if (error == NMERR_SUCCESS)
         return 1;
     if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
+        run->host.terminated = 1;
     } else {
         char text[128];
         snprintf(text, sizeof(text), "could not submit the event for %s", what);
-        report_problem(run, PROBLEM_SUBMIT, text, error);
+        report_problem(&run->host, PROBLEM_SUBMIT, text, error);
     }
     return 0;
 }
@@ -1189,23 +1136,23 @@ static BOOL count_all_frames(struct run_state *run)
     DWORD previous = INVALID_FRAME_NUMBER;
     LONG reported_percent = 0;
     for (;;) {
-        DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS,
+        DWORD error = ExpertGetFrame(run->host.key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS,
                                      previous, NULL, &descriptor);
         if (error == NMERR_NO_MORE_FRAMES)
             return TRUE;
         if (error == NMERR_EXPERT_TERMINATE) {
-            run->terminated = 1;
+            run->host.terminated = 1;
             return FALSE;
         }
         if (error != NMERR_SUCCESS) {
-            report_problem(run, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
+            report_problem(&run->host, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
             return FALSE;
         }
         /* A host that does not move forward would keep us here forever:
          * INVALID_FRAME_NUMBER as the next request would start over. */
         if (descriptor.FrameNumber == INVALID_FRAME_NUMBER ||
             (previous != INVALID_FRAME_NUMBER && descriptor.FrameNumber <= previous)) {
-            report_problem(run, PROBLEM_HOST_FRAME_ORDER,
+            report_problem(&run->host, PROBLEM_HOST_FRAME_ORDER,
                            "ExpertGetFrame did not move forward", NMERR_FRAME_NOT_FOUND);
             return FALSE;
         }
@@ -1226,7 +1173,7 @@ static BOOL count_all_frames(struct run_state *run)
                 percent = 99;
             if ((LONG)percent > reported_percent) {
                 reported_percent = (LONG)percent;
-                if (!report_progress(run, EXPERTSTATUS_RUNNING, reported_percent))
+                if (!report_progress(&run->host, EXPERTSTATUS_RUNNING, reported_percent))
                     return FALSE;
             }
         }
@@ -1275,17 +1222,17 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     (void)StartupFlags;
     (void)hWndParent;
 
-    struct run_state run = {.key = hExpertKey, .capture = pExpertStartupInfo ? pExpertStartupInfo->hCapture : NULL};
+    struct run_state run = {.host = {.key = hExpertKey}, .capture = pExpertStartupInfo ? pExpertStartupInfo->hCapture : NULL};
     /* (DWORD)-1 for a handle that is not the capture's, which is also
      * LINK_CODE_UNKNOWN: then no frame is parsed beyond the link level. */
     run.link_type = run.capture != NULL ? GetCaptureLinkType(run.capture) : LINK_CODE_UNKNOWN;
-    if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 
-    run.dist = allocate(&run, sizeof(*run.dist), "no memory for the protocol table");
+    run.dist = allocate(&run.host, sizeof(*run.dist), "no memory for the protocol table");
     if (run.dist == NULL)
         return finish(&run, FALSE);
-    run.event = allocate(&run, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
+    run.event = allocate(&run.host, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
                          "no memory for an event");
     if (run.event == NULL)
         return finish(&run, FALSE);
@@ -1294,7 +1241,7 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     for (DWORD level = 0; level < LEVEL_COUNT; level++)
         run.dist->overflow[level].level = level;
 
-    if (!report_progress(&run, EXPERTSTATUS_RUNNING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_RUNNING, 0))
         return finish(&run, FALSE);
     if (!count_all_frames(&run))
         return finish(&run, FALSE);

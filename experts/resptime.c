@@ -13,7 +13,8 @@
  * the request/response rhythm of TCP is visible without parsing the
  * application.
  *
- * Like protodist.c, it includes only netmon.h and the shared frameparse.h,
+ * Like protodist.c, it includes only netmon.h and the shared frameparse.h
+ * and hostcalls.h,
  * takes its memory from ExpertAllocMemory/ExpertReallocMemory and checks
  * every helper's return value.  Frames are parsed by the capture's link
  * type (GetCaptureLinkType): Ethernet, Linux cooked, BSD loopback, raw IP.
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "frameparse.h"
+#include "hostcalls.h"
 #include "netmon.h"
 
 /* A port below this is "well known": when no handshake was seen, the side
@@ -104,7 +106,7 @@ struct state {
 /* EXPERTSTATUS_PROBLEM sub-statuses, documented in docs/experts/resptime.md. */
 enum problem {
     PROBLEM_FRAME_READ = 1,
-    PROBLEM_OUT_OF_MEMORY = 2,
+    PROBLEM_OUT_OF_MEMORY = EXPERT_PROBLEM_OUT_OF_MEMORY,
     PROBLEM_SUBMIT = 3,
     PROBLEM_HOST_FRAME_ORDER = 4,
     PROBLEM_FREE = 5,
@@ -126,97 +128,31 @@ static char column_slowest_frame[] = "Slowest response frame";
 static char column_servers[] = "Servers";
 
 struct run_state {
-    HEXPERTKEY key;
+    struct expert_host host;  /* key, terminated, status_broken */
     HCAPTURE capture;         /* from the startup information; may be NULL */
     DWORD link_type;          /* the capture's DLT_*, see frameparse.h */
     struct state *state;
     NMEVENTDATA *event;
-    int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
-    int status_broken;        /* progress reports failed: stop sending them */
 };
-
-static void report_problem(struct run_state *run, enum problem problem, const char *what, DWORD error)
-{
-    char text[160];
-    snprintf(text, sizeof(text), "%s (NMERR %u)", what, (unsigned)error);
-    if (ExpertIndicateStatus(run->key, EXPERTSTATUS_PROBLEM, (DWORD)problem, text, 0) ==
-        NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-}
-
-/*
- * Progress is advisory.  NMERR_EXPERT_TERMINATE stops the run; any other
- * failure only stops further progress reports.  Returns 0 when the run must
- * stop.
- */
-static int report_progress(struct run_state *run, EXPERTSTATUSENUMERATION status, LONG percent)
-{
-    if (run->status_broken)
-        return 1;
-    DWORD error = ExpertIndicateStatus(run->key, status, 0, NULL, percent);
-    if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
-        return 0;
-    }
-    if (error != NMERR_SUCCESS)
-        run->status_broken = 1;
-    return 1;
-}
-
-/* Memory the run cannot do without: a failure is reported and ends it. */
-static LPVOID allocate(struct run_state *run, SIZE_T bytes, const char *what)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID block = ExpertAllocMemory(run->key, bytes, &error);
-    if (block != NULL)
-        return block;
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    else
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, what, error);
-    return NULL;
-}
-
-/* Growing a table may fail without ending the run; the caller decides.
- * The old block stays valid on failure. */
-static LPVOID try_resize(struct run_state *run, LPVOID block, SIZE_T bytes)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID grown = ExpertReallocMemory(run->key, block, bytes, &error);
-    if (grown == NULL && error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return grown;
-}
-
-/* Frees a block; returns 0 if the host refused (other than terminating). */
-static int release(struct run_state *run, LPVOID block)
-{
-    if (block == NULL)
-        return 1;
-    DWORD error = ExpertFreeMemory(run->key, block);
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return error == NMERR_SUCCESS || error == NMERR_EXPERT_TERMINATE;
-}
 
 /* Releases everything and gives Run's return value. */
 static BOOL finish(struct run_state *run, BOOL succeeded)
 {
-    int freed = release(run, run->event);
+    int freed = release(&run->host, run->event);
     if (run->state != NULL) {
-        freed &= release(run, run->state->connections);
-        freed &= release(run, run->state->connection_slots.slots);
-        freed &= release(run, run->state->servers);
-        freed &= release(run, run->state->server_slots.slots);
-        freed &= release(run, run->state);
+        freed &= release(&run->host, run->state->connections);
+        freed &= release(&run->host, run->state->connection_slots.slots);
+        freed &= release(&run->host, run->state->servers);
+        freed &= release(&run->host, run->state->server_slots.slots);
+        freed &= release(&run->host, run->state);
     }
     run->event = NULL;
     run->state = NULL;
-    if (run->terminated)
+    if (run->host.terminated)
         return FALSE;
     if (!freed) {
         if (succeeded)
-            report_problem(run, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
+            report_problem(&run->host, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
                            NMERR_INVALID_PARAMETER);
         return FALSE;
     }
@@ -267,7 +203,7 @@ static DWORD find_slot(const struct state *state, const struct index_table *tabl
 
 static int init_index_table(struct run_state *run, struct index_table *table)
 {
-    table->slots = allocate(run, INITIAL_SLOTS * sizeof(DWORD), "no memory for the tables");
+    table->slots = allocate(&run->host, INITIAL_SLOTS * sizeof(DWORD), "no memory for the tables");
     if (table->slots == NULL)
         return 0;
     table->slot_count = INITIAL_SLOTS;
@@ -285,11 +221,11 @@ static int make_room(struct run_state *run, struct index_table *table, DWORD ent
     if ((entries + 1) * 2 <= table->slot_count)
         return 1;
     DWORD new_count = table->slot_count * 2;
-    DWORD *fresh = try_resize(run, NULL, (SIZE_T)new_count * sizeof(DWORD));
+    DWORD *fresh = try_resize(&run->host, NULL, (SIZE_T)new_count * sizeof(DWORD));
     if (fresh == NULL)
         return 0;
-    if (!release(run, table->slots)) {
-        release(run, fresh);
+    if (!release(&run->host, table->slots)) {
+        release(&run->host, fresh);
         return 0;
     }
     table->slots = fresh;
@@ -309,7 +245,7 @@ static int make_entry_room(struct run_state *run, void **entries, DWORD count, D
         return 1;
     if (count >= MAX_ENTRIES)
         return 0;
-    void *grown = try_resize(run, *entries, (SIZE_T)*capacity * 2 * entry_size);
+    void *grown = try_resize(&run->host, *entries, (SIZE_T)*capacity * 2 * entry_size);
     if (grown == NULL)
         return 0;
     *entries = grown;
@@ -321,8 +257,8 @@ static int make_entry_room(struct run_state *run, void **entries, DWORD count, D
  * ones are not.  Reported once; the run goes on. */
 static void stop_adding(struct run_state *run)
 {
-    if (!run->state->table_full && !run->terminated)
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, "out of memory: new connections are not measured",
+    if (!run->state->table_full && !run->host.terminated)
+        report_problem(&run->host, PROBLEM_OUT_OF_MEMORY, "out of memory: new connections are not measured",
                        NMERR_OUT_OF_MEMORY);
     run->state->table_full = 1;
 }
@@ -554,15 +490,15 @@ static void prepare_event(NMEVENTDATA *event, DWORD ident, char *event_name, cha
 /* Returns 0 when the run must stop (terminated or the submit failed). */
 static int submit(struct run_state *run, const char *what)
 {
-    DWORD error = ExpertSubmitEvent(run->key, run->event);
+    DWORD error = ExpertSubmitEvent(run->host.key, run->event);
     if (error == NMERR_SUCCESS)
         return 1;
     if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
+        run->host.terminated = 1;
     } else {
         char text[128];
         snprintf(text, sizeof(text), "could not submit the event for %s", what);
-        report_problem(run, PROBLEM_SUBMIT, text, error);
+        report_problem(&run->host, PROBLEM_SUBMIT, text, error);
     }
     return 0;
 }
@@ -714,29 +650,29 @@ static BOOL analyse_all_frames(struct run_state *run)
     DWORD previous = INVALID_FRAME_NUMBER;
     LONG reported_percent = 0;
     for (;;) {
-        DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
+        DWORD error = ExpertGetFrame(run->host.key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
                                      NULL, &descriptor);
         if (error == NMERR_NO_MORE_FRAMES)
             return TRUE;
         if (error == NMERR_EXPERT_TERMINATE) {
-            run->terminated = 1;
+            run->host.terminated = 1;
             return FALSE;
         }
         if (error != NMERR_SUCCESS) {
-            report_problem(run, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
+            report_problem(&run->host, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
             return FALSE;
         }
         /* A host that does not move forward would keep us here forever. */
         if (descriptor.FrameNumber == INVALID_FRAME_NUMBER ||
             (previous != INVALID_FRAME_NUMBER && descriptor.FrameNumber <= previous)) {
-            report_problem(run, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
+            report_problem(&run->host, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
                            NMERR_FRAME_NOT_FOUND);
             return FALSE;
         }
         previous = descriptor.FrameNumber;
 
         analyse_frame(run, &descriptor);
-        if (run->terminated)
+        if (run->host.terminated)
             return FALSE;
 
         if (total != 0) {
@@ -745,7 +681,7 @@ static BOOL analyse_all_frames(struct run_state *run)
                 percent = 99;
             if ((LONG)percent > reported_percent) {
                 reported_percent = (LONG)percent;
-                if (!report_progress(run, EXPERTSTATUS_RUNNING, reported_percent))
+                if (!report_progress(&run->host, EXPERTSTATUS_RUNNING, reported_percent))
                     return FALSE;
             }
         }
@@ -754,14 +690,14 @@ static BOOL analyse_all_frames(struct run_state *run)
 
 static int create_state(struct run_state *run)
 {
-    run->state = allocate(run, sizeof(*run->state), "no memory for the tables");
+    run->state = allocate(&run->host, sizeof(*run->state), "no memory for the tables");
     if (run->state == NULL)
         return 0;
     /* The host's zero-filling is not part of the reference API. */
     memset(run->state, 0, sizeof(*run->state));
     struct state *state = run->state;
-    state->connections = allocate(run, INITIAL_ENTRIES * sizeof(struct connection), "no memory for the tables");
-    state->servers = allocate(run, INITIAL_ENTRIES * sizeof(struct server), "no memory for the tables");
+    state->connections = allocate(&run->host, INITIAL_ENTRIES * sizeof(struct connection), "no memory for the tables");
+    state->servers = allocate(&run->host, INITIAL_ENTRIES * sizeof(struct server), "no memory for the tables");
     if (state->connections == NULL || state->servers == NULL)
         return 0;
     state->connection_capacity = INITIAL_ENTRIES;
@@ -804,18 +740,18 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     (void)StartupFlags;
     (void)hWndParent;
 
-    struct run_state run = {.key = hExpertKey};
+    struct run_state run = {.host = {.key = hExpertKey}};
     run.capture = pExpertStartupInfo != NULL ? pExpertStartupInfo->hCapture : NULL;
     run.link_type = link_type_of(run.capture);
-    if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 
-    run.event = allocate(&run, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
+    run.event = allocate(&run.host, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
                          "no memory for an event");
     if (run.event == NULL || !create_state(&run))
         return finish(&run, FALSE);
 
-    if (!report_progress(&run, EXPERTSTATUS_RUNNING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_RUNNING, 0))
         return finish(&run, FALSE);
     /* A capture of a link type the parser does not know is not read at
      * all: its frames would only be misparsed.  The summary says so. */
@@ -826,7 +762,7 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     /* Progress reports may have replaced the out-of-memory problem as the
      * last status: say it again, the results are incomplete. */
     if (run.state->table_full)
-        report_problem(&run, PROBLEM_OUT_OF_MEMORY, "out of memory: some connections were not measured",
+        report_problem(&run.host, PROBLEM_OUT_OF_MEMORY, "out of memory: some connections were not measured",
                        NMERR_OUT_OF_MEMORY);
     return finish(&run, TRUE);
 }

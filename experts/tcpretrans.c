@@ -18,7 +18,7 @@
  * cannot see what Wireshark sees (IP fragments, tunnels), the doc says so.
  *
  * Like protodist.c, it includes only netmon.h (and the shared, header-only
- * frameparse.h), takes its memory from ExpertAllocMemory/ExpertReallocMemory,
+ * frameparse.h and hostcalls.h), takes its memory from ExpertAllocMemory/ExpertReallocMemory,
  * and checks every helper's return value.  Frames are parsed by the
  * capture's link type (GetCaptureLinkType): Ethernet, Linux cooked, BSD
  * loopback and raw IP; a frame that does not parse down to TCP is skipped.
@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "frameparse.h"
+#include "hostcalls.h"
 #include "netmon.h"
 
 /* ------------------------------------------------------------------------ */
@@ -164,7 +165,7 @@ struct tracker {
 /* EXPERTSTATUS_PROBLEM sub-statuses, documented in docs/experts/tcpretrans.md. */
 enum problem {
     PROBLEM_FRAME_READ = 1,
-    PROBLEM_OUT_OF_MEMORY = 2,
+    PROBLEM_OUT_OF_MEMORY = EXPERT_PROBLEM_OUT_OF_MEMORY,
     PROBLEM_SUBMIT = 3,
     PROBLEM_HOST_FRAME_ORDER = 4,
     PROBLEM_FREE = 5,
@@ -195,82 +196,12 @@ static char column_affected[] = "Connections with retransmissions";
 static char column_untracked[] = "Untracked segments";
 
 struct run_state {
-    HEXPERTKEY key;
+    struct expert_host host;  /* key, terminated, status_broken */
     HCAPTURE capture;         /* from the startup information; may be NULL */
     DWORD link_type;          /* the capture's DLT_*, see frameparse.h */
     struct tracker *tracker;
     NMEVENTDATA *event;
-    int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
-    int status_broken;        /* progress reports failed: stop sending them */
 };
-
-static void report_problem(struct run_state *run, enum problem problem, const char *what, DWORD error)
-{
-    char text[160];
-    snprintf(text, sizeof(text), "%s (NMERR %u)", what, (unsigned)error);
-    if (ExpertIndicateStatus(run->key, EXPERTSTATUS_PROBLEM, (DWORD)problem, text, 0) ==
-        NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-}
-
-/*
- * Progress is advisory.  NMERR_EXPERT_TERMINATE stops the run; any other
- * failure only stops further progress reports, since losing a progress bar
- * is no reason to lose the analysis.  Returns 0 when the run must stop.
- */
-static int report_progress(struct run_state *run, EXPERTSTATUSENUMERATION status, LONG percent)
-{
-    if (run->status_broken)
-        return 1;
-    DWORD error = ExpertIndicateStatus(run->key, status, 0, NULL, percent);
-    if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
-        return 0;
-    }
-    if (error != NMERR_SUCCESS)
-        run->status_broken = 1;
-    return 1;
-}
-
-/*
- * Grows (or allocates, for NULL) a block.  Returns NULL on failure, and the
- * old block stays valid.  Running out of memory is not fatal for this
- * expert, so the caller decides what it means; only a terminate request is
- * recorded here.
- */
-static LPVOID try_resize(struct run_state *run, LPVOID block, SIZE_T bytes)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID grown = ExpertReallocMemory(run->key, block, bytes, &error);
-    if (grown == NULL && error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return grown;
-}
-
-/* try_resize for memory the run cannot do without. */
-static LPVOID allocate(struct run_state *run, SIZE_T bytes, const char *what)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID block = ExpertAllocMemory(run->key, bytes, &error);
-    if (block != NULL)
-        return block;
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    else
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, what, error);
-    return NULL;
-}
-
-/* Frees a block; returns 0 if the host refused (other than terminating). */
-static int release(struct run_state *run, LPVOID block)
-{
-    if (block == NULL)
-        return 1;
-    DWORD error = ExpertFreeMemory(run->key, block);
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return error == NMERR_SUCCESS || error == NMERR_EXPERT_TERMINATE;
-}
 
 static int release_tracker(struct run_state *run)
 {
@@ -280,11 +211,11 @@ static int release_tracker(struct run_state *run)
         return 1;
     for (DWORD index = 0; index < tracker->connection_count; index++) {
         for (int side = 0; side < 2; side++)
-            freed &= release(run, tracker->connections[index].flows[side].history);
+            freed &= release(&run->host, tracker->connections[index].flows[side].history);
     }
-    freed &= release(run, tracker->connections);
-    freed &= release(run, tracker->slots);
-    freed &= release(run, tracker);
+    freed &= release(&run->host, tracker->connections);
+    freed &= release(&run->host, tracker->slots);
+    freed &= release(&run->host, tracker);
     run->tracker = NULL;
     return freed;
 }
@@ -292,14 +223,14 @@ static int release_tracker(struct run_state *run)
 /* Releases everything and gives Run's return value. */
 static BOOL finish(struct run_state *run, BOOL succeeded)
 {
-    int freed_event = release(run, run->event);
+    int freed_event = release(&run->host, run->event);
     int freed_tracker = release_tracker(run);
     run->event = NULL;
-    if (run->terminated)
+    if (run->host.terminated)
         return FALSE;
     if (!freed_event || !freed_tracker) {
         if (succeeded)
-            report_problem(run, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
+            report_problem(&run->host, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
                            NMERR_INVALID_PARAMETER);
         return FALSE;
     }
@@ -364,11 +295,11 @@ static int grow_slots(struct run_state *run)
 {
     struct tracker *tracker = run->tracker;
     DWORD new_count = tracker->slot_count * 2;
-    DWORD *fresh = try_resize(run, NULL, (SIZE_T)new_count * sizeof(DWORD));
+    DWORD *fresh = try_resize(&run->host, NULL, (SIZE_T)new_count * sizeof(DWORD));
     if (fresh == NULL)
         return 0;
-    if (!release(run, tracker->slots)) {
-        release(run, fresh);
+    if (!release(&run->host, tracker->slots)) {
+        release(&run->host, fresh);
         return 0;
     }
     tracker->slots = fresh;
@@ -396,11 +327,11 @@ static void init_flow(struct flow *flow)
 static DWORD stop_adding_connections(struct run_state *run, DWORD frame_number)
 {
     run->tracker->table_full = 1;
-    if (!run->terminated) {
+    if (!run->host.terminated) {
         char text[128];
         snprintf(text, sizeof(text), "out of memory at frame %lu: new connections are not analysed",
                  (unsigned long)frame_number + 1);
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, text, NMERR_OUT_OF_MEMORY);
+        report_problem(&run->host, PROBLEM_OUT_OF_MEMORY, text, NMERR_OUT_OF_MEMORY);
     }
     return EMPTY_SLOT;
 }
@@ -421,7 +352,7 @@ static DWORD add_connection(struct run_state *run, const struct connection_key *
     if (tracker->connection_count == tracker->connection_capacity) {
         DWORD capacity = tracker->connection_capacity * 2;
         struct connection *grown =
-            try_resize(run, tracker->connections, (SIZE_T)capacity * sizeof(struct connection));
+            try_resize(&run->host, tracker->connections, (SIZE_T)capacity * sizeof(struct connection));
         if (grown == NULL)
             return stop_adding_connections(run, frame_number);
         tracker->connections = grown;
@@ -458,7 +389,7 @@ static void remember_segment(struct run_state *run, struct flow *flow, DWORD fra
     if (flow->history_count == flow->history_capacity && flow->history_capacity < HISTORY_MAX) {
         DWORD capacity = flow->history_capacity == 0 ? HISTORY_INITIAL : flow->history_capacity * 2;
         struct sent_segment *grown =
-            try_resize(run, flow->history, (SIZE_T)capacity * sizeof(struct sent_segment));
+            try_resize(&run->host, flow->history, (SIZE_T)capacity * sizeof(struct sent_segment));
         if (grown != NULL) {
             /* The full ring's oldest entry is at history_next.  Rotate it
              * to the front (three reversals), so that the entries are in
@@ -700,15 +631,15 @@ static void prepare_event(NMEVENTDATA *event, DWORD ident, DWORD severity, char 
 /* Returns 0 when the run must stop (terminated or the submit failed). */
 static int submit(struct run_state *run, const char *what)
 {
-    DWORD error = ExpertSubmitEvent(run->key, run->event);
+    DWORD error = ExpertSubmitEvent(run->host.key, run->event);
     if (error == NMERR_SUCCESS)
         return 1;
     if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
+        run->host.terminated = 1;
     } else {
         char text[128];
         snprintf(text, sizeof(text), "could not submit the event for %s", what);
-        report_problem(run, PROBLEM_SUBMIT, text, error);
+        report_problem(&run->host, PROBLEM_SUBMIT, text, error);
     }
     return 0;
 }
@@ -921,7 +852,7 @@ static int analyse_frame(struct run_state *run, const EXPERTFRAMEDESCRIPTOR *des
             segment.seq != flow->base_seq)
             index = add_connection(run, &key, segment.frame);
     }
-    if (run->terminated)
+    if (run->host.terminated)
         return 0;
     if (index == EMPTY_SLOT) {
         tracker->untracked_segments++;
@@ -961,7 +892,7 @@ static int analyse_frame(struct run_state *run, const EXPERTFRAMEDESCRIPTOR *des
     if (sends_sequence) {
         DWORD end = segment.seq + segment.length + ((segment.flags & (FP_TCP_SYN | FP_TCP_FIN)) ? 1u : 0u);
         remember_segment(run, fwd, segment.frame, segment.seq, end);
-        if (run->terminated)
+        if (run->host.terminated)
             return 0;
         fwd->segments++;
         fwd->payload_bytes += segment.length;
@@ -995,22 +926,22 @@ static BOOL analyse_all_frames(struct run_state *run)
     DWORD previous = INVALID_FRAME_NUMBER;
     LONG reported_percent = 0;
     for (;;) {
-        DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
+        DWORD error = ExpertGetFrame(run->host.key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
                                      NULL, &descriptor);
         if (error == NMERR_NO_MORE_FRAMES)
             return TRUE;
         if (error == NMERR_EXPERT_TERMINATE) {
-            run->terminated = 1;
+            run->host.terminated = 1;
             return FALSE;
         }
         if (error != NMERR_SUCCESS) {
-            report_problem(run, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
+            report_problem(&run->host, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
             return FALSE;
         }
         /* A host that does not move forward would keep us here forever. */
         if (descriptor.FrameNumber == INVALID_FRAME_NUMBER ||
             (previous != INVALID_FRAME_NUMBER && descriptor.FrameNumber <= previous)) {
-            report_problem(run, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
+            report_problem(&run->host, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
                            NMERR_FRAME_NOT_FOUND);
             return FALSE;
         }
@@ -1025,7 +956,7 @@ static BOOL analyse_all_frames(struct run_state *run)
                 percent = 99;
             if ((LONG)percent > reported_percent) {
                 reported_percent = (LONG)percent;
-                if (!report_progress(run, EXPERTSTATUS_RUNNING, reported_percent))
+                if (!report_progress(&run->host, EXPERTSTATUS_RUNNING, reported_percent))
                     return FALSE;
             }
         }
@@ -1034,15 +965,15 @@ static BOOL analyse_all_frames(struct run_state *run)
 
 static int create_tracker(struct run_state *run)
 {
-    run->tracker = allocate(run, sizeof(*run->tracker), "no memory for the connection table");
+    run->tracker = allocate(&run->host, sizeof(*run->tracker), "no memory for the connection table");
     if (run->tracker == NULL)
         return 0;
     /* The host's zero-filling is not part of the reference API. */
     memset(run->tracker, 0, sizeof(*run->tracker));
     struct tracker *tracker = run->tracker;
     tracker->connections =
-        allocate(run, INITIAL_CONNECTIONS * sizeof(struct connection), "no memory for the connection table");
-    tracker->slots = allocate(run, INITIAL_SLOTS * sizeof(DWORD), "no memory for the connection table");
+        allocate(&run->host, INITIAL_CONNECTIONS * sizeof(struct connection), "no memory for the connection table");
+    tracker->slots = allocate(&run->host, INITIAL_SLOTS * sizeof(DWORD), "no memory for the connection table");
     if (tracker->connections == NULL || tracker->slots == NULL)
         return 0;
     tracker->connection_capacity = INITIAL_CONNECTIONS;
@@ -1087,18 +1018,18 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     (void)StartupFlags;
     (void)hWndParent;
 
-    struct run_state run = {.key = hExpertKey};
+    struct run_state run = {.host = {.key = hExpertKey}};
     run.capture = pExpertStartupInfo != NULL ? pExpertStartupInfo->hCapture : NULL;
     run.link_type = link_type_of(run.capture);
-    if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 
-    run.event = allocate(&run, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
+    run.event = allocate(&run.host, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
                          "no memory for an event");
     if (run.event == NULL || !create_tracker(&run))
         return finish(&run, FALSE);
 
-    if (!report_progress(&run, EXPERTSTATUS_RUNNING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_RUNNING, 0))
         return finish(&run, FALSE);
     /* A capture of a link type the parser does not know is not read at
      * all: its frames would only be misparsed.  The summary says so. */
@@ -1110,7 +1041,7 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
      * the last status; say it again so that the outcome tells the analyst
      * that the results are incomplete. */
     if (run.tracker->table_full)
-        report_problem(&run, PROBLEM_OUT_OF_MEMORY, "out of memory: some connections were not analysed",
+        report_problem(&run.host, PROBLEM_OUT_OF_MEMORY, "out of memory: some connections were not analysed",
                        NMERR_OUT_OF_MEMORY);
     return finish(&run, TRUE);
 }

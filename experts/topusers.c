@@ -13,7 +13,8 @@
  * counts once for its source (Tx) and once for its destination (Rx), with
  * its length on the wire, for each header that names the addresses.
  *
- * Like protodist.c, it includes only netmon.h and the shared frameparse.h,
+ * Like protodist.c, it includes only netmon.h and the shared frameparse.h
+ * and hostcalls.h,
  * takes its memory from ExpertAllocMemory/ExpertReallocMemory and checks
  * every helper's return value.  Frames are parsed by the capture's link
  * type (GetCaptureLinkType): Ethernet, Linux cooked, BSD loopback, raw IP;
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "frameparse.h"
+#include "hostcalls.h"
 #include "netmon.h"
 
 /* How many addresses each ranking shows.  A constant for now: the expert is
@@ -96,7 +98,7 @@ struct address_table {
 /* EXPERTSTATUS_PROBLEM sub-statuses, documented in docs/experts/topusers.md. */
 enum problem {
     PROBLEM_FRAME_READ = 1,
-    PROBLEM_OUT_OF_MEMORY = 2,
+    PROBLEM_OUT_OF_MEMORY = EXPERT_PROBLEM_OUT_OF_MEMORY,
     PROBLEM_SUBMIT = 3,
     PROBLEM_HOST_FRAME_ORDER = 4,
     PROBLEM_FREE = 5,
@@ -125,95 +127,29 @@ static const char *const role_names[ROLE_COUNT] = {"sender", "receiver"};
 static const char *const metric_names[METRIC_COUNT] = {"bytes", "frames"};
 
 struct run_state {
-    HEXPERTKEY key;
+    struct expert_host host;  /* key, terminated, status_broken */
     HCAPTURE capture;         /* from the startup information; may be NULL */
     DWORD link_type;          /* the capture's DLT_*, see frameparse.h */
     struct address_table *table;
     NMEVENTDATA *event;
-    int terminated;           /* the host said NMERR_EXPERT_TERMINATE */
-    int status_broken;        /* progress reports failed: stop sending them */
 };
-
-static void report_problem(struct run_state *run, enum problem problem, const char *what, DWORD error)
-{
-    char text[160];
-    snprintf(text, sizeof(text), "%s (NMERR %u)", what, (unsigned)error);
-    if (ExpertIndicateStatus(run->key, EXPERTSTATUS_PROBLEM, (DWORD)problem, text, 0) ==
-        NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-}
-
-/*
- * Progress is advisory.  NMERR_EXPERT_TERMINATE stops the run; any other
- * failure only stops further progress reports.  Returns 0 when the run must
- * stop.
- */
-static int report_progress(struct run_state *run, EXPERTSTATUSENUMERATION status, LONG percent)
-{
-    if (run->status_broken)
-        return 1;
-    DWORD error = ExpertIndicateStatus(run->key, status, 0, NULL, percent);
-    if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
-        return 0;
-    }
-    if (error != NMERR_SUCCESS)
-        run->status_broken = 1;
-    return 1;
-}
-
-/* Memory the run cannot do without: a failure is reported and ends it. */
-static LPVOID allocate(struct run_state *run, SIZE_T bytes, const char *what)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID block = ExpertAllocMemory(run->key, bytes, &error);
-    if (block != NULL)
-        return block;
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    else
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, what, error);
-    return NULL;
-}
-
-/* Growing the table may fail without ending the run; the caller decides.
- * The old block stays valid on failure. */
-static LPVOID try_resize(struct run_state *run, LPVOID block, SIZE_T bytes)
-{
-    DWORD error = NMERR_SUCCESS;
-    LPVOID grown = ExpertReallocMemory(run->key, block, bytes, &error);
-    if (grown == NULL && error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return grown;
-}
-
-/* Frees a block; returns 0 if the host refused (other than terminating). */
-static int release(struct run_state *run, LPVOID block)
-{
-    if (block == NULL)
-        return 1;
-    DWORD error = ExpertFreeMemory(run->key, block);
-    if (error == NMERR_EXPERT_TERMINATE)
-        run->terminated = 1;
-    return error == NMERR_SUCCESS || error == NMERR_EXPERT_TERMINATE;
-}
 
 /* Releases everything and gives Run's return value. */
 static BOOL finish(struct run_state *run, BOOL succeeded)
 {
-    int freed = release(run, run->event);
+    int freed = release(&run->host, run->event);
     if (run->table != NULL) {
-        freed &= release(run, run->table->entries);
-        freed &= release(run, run->table->slots);
-        freed &= release(run, run->table);
+        freed &= release(&run->host, run->table->entries);
+        freed &= release(&run->host, run->table->slots);
+        freed &= release(&run->host, run->table);
     }
     run->event = NULL;
     run->table = NULL;
-    if (run->terminated)
+    if (run->host.terminated)
         return FALSE;
     if (!freed) {
         if (succeeded)
-            report_problem(run, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
+            report_problem(&run->host, PROBLEM_FREE, "ExpertFreeMemory refused a block of ours",
                            NMERR_INVALID_PARAMETER);
         return FALSE;
     }
@@ -253,11 +189,11 @@ static int grow_slots(struct run_state *run)
 {
     struct address_table *table = run->table;
     DWORD new_count = table->slot_count * 2;
-    DWORD *fresh = try_resize(run, NULL, (SIZE_T)new_count * sizeof(DWORD));
+    DWORD *fresh = try_resize(&run->host, NULL, (SIZE_T)new_count * sizeof(DWORD));
     if (fresh == NULL)
         return 0;
-    if (!release(run, table->slots)) {
-        release(run, fresh);
+    if (!release(&run->host, table->slots)) {
+        release(&run->host, fresh);
         return 0;
     }
     table->slots = fresh;
@@ -275,8 +211,8 @@ static int grow_slots(struct run_state *run)
  * only tallied in `uncounted`.  Reported once; the run goes on. */
 static struct address_entry *stop_adding(struct run_state *run)
 {
-    if (!run->table->table_full && !run->terminated)
-        report_problem(run, PROBLEM_OUT_OF_MEMORY, "out of memory: new addresses are not counted",
+    if (!run->table->table_full && !run->host.terminated)
+        report_problem(&run->host, PROBLEM_OUT_OF_MEMORY, "out of memory: new addresses are not counted",
                        NMERR_OUT_OF_MEMORY);
     run->table->table_full = 1;
     return NULL;
@@ -300,7 +236,7 @@ static struct address_entry *entry_for(struct run_state *run, enum family family
     if (table->entry_count == table->entry_capacity) {
         DWORD capacity = table->entry_capacity * 2;
         struct address_entry *grown =
-            try_resize(run, table->entries, (SIZE_T)capacity * sizeof(struct address_entry));
+            try_resize(&run->host, table->entries, (SIZE_T)capacity * sizeof(struct address_entry));
         if (grown == NULL)
             return stop_adding(run);
         table->entries = grown;
@@ -479,15 +415,15 @@ static void prepare_event(NMEVENTDATA *event, DWORD ident, char *event_name, cha
 /* Returns 0 when the run must stop (terminated or the submit failed). */
 static int submit(struct run_state *run, const char *what)
 {
-    DWORD error = ExpertSubmitEvent(run->key, run->event);
+    DWORD error = ExpertSubmitEvent(run->host.key, run->event);
     if (error == NMERR_SUCCESS)
         return 1;
     if (error == NMERR_EXPERT_TERMINATE) {
-        run->terminated = 1;
+        run->host.terminated = 1;
     } else {
         char text[128];
         snprintf(text, sizeof(text), "could not submit the event for %s", what);
-        report_problem(run, PROBLEM_SUBMIT, text, error);
+        report_problem(&run->host, PROBLEM_SUBMIT, text, error);
     }
     return 0;
 }
@@ -599,22 +535,22 @@ static BOOL count_all_frames(struct run_state *run)
     DWORD previous = INVALID_FRAME_NUMBER;
     LONG reported_percent = 0;
     for (;;) {
-        DWORD error = ExpertGetFrame(run->key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
+        DWORD error = ExpertGetFrame(run->host.key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
                                      NULL, &descriptor);
         if (error == NMERR_NO_MORE_FRAMES)
             return TRUE;
         if (error == NMERR_EXPERT_TERMINATE) {
-            run->terminated = 1;
+            run->host.terminated = 1;
             return FALSE;
         }
         if (error != NMERR_SUCCESS) {
-            report_problem(run, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
+            report_problem(&run->host, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
             return FALSE;
         }
         /* A host that does not move forward would keep us here forever. */
         if (descriptor.FrameNumber == INVALID_FRAME_NUMBER ||
             (previous != INVALID_FRAME_NUMBER && descriptor.FrameNumber <= previous)) {
-            report_problem(run, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
+            report_problem(&run->host, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
                            NMERR_FRAME_NOT_FOUND);
             return FALSE;
         }
@@ -622,7 +558,7 @@ static BOOL count_all_frames(struct run_state *run)
 
         if (descriptor.pFrame != NULL)
             count_frame(run, descriptor.pFrame);
-        if (run->terminated)
+        if (run->host.terminated)
             return FALSE;
 
         if (total != 0) {
@@ -631,7 +567,7 @@ static BOOL count_all_frames(struct run_state *run)
                 percent = 99;
             if ((LONG)percent > reported_percent) {
                 reported_percent = (LONG)percent;
-                if (!report_progress(run, EXPERTSTATUS_RUNNING, reported_percent))
+                if (!report_progress(&run->host, EXPERTSTATUS_RUNNING, reported_percent))
                     return FALSE;
             }
         }
@@ -640,15 +576,15 @@ static BOOL count_all_frames(struct run_state *run)
 
 static int create_table(struct run_state *run)
 {
-    run->table = allocate(run, sizeof(*run->table), "no memory for the address table");
+    run->table = allocate(&run->host, sizeof(*run->table), "no memory for the address table");
     if (run->table == NULL)
         return 0;
     /* The host's zero-filling is not part of the reference API. */
     memset(run->table, 0, sizeof(*run->table));
     struct address_table *table = run->table;
     table->entries =
-        allocate(run, INITIAL_ENTRIES * sizeof(struct address_entry), "no memory for the address table");
-    table->slots = allocate(run, INITIAL_SLOTS * sizeof(DWORD), "no memory for the address table");
+        allocate(&run->host, INITIAL_ENTRIES * sizeof(struct address_entry), "no memory for the address table");
+    table->slots = allocate(&run->host, INITIAL_SLOTS * sizeof(DWORD), "no memory for the address table");
     if (table->entries == NULL || table->slots == NULL)
         return 0;
     table->entry_capacity = INITIAL_ENTRIES;
@@ -694,18 +630,18 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     (void)StartupFlags;
     (void)hWndParent;
 
-    struct run_state run = {.key = hExpertKey};
+    struct run_state run = {.host = {.key = hExpertKey}};
     run.capture = pExpertStartupInfo != NULL ? pExpertStartupInfo->hCapture : NULL;
     run.link_type = link_type_of(run.capture);
-    if (!report_progress(&run, EXPERTSTATUS_STARTING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 
-    run.event = allocate(&run, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
+    run.event = allocate(&run.host, sizeof(NMEVENTDATA) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO),
                          "no memory for an event");
     if (run.event == NULL || !create_table(&run))
         return finish(&run, FALSE);
 
-    if (!report_progress(&run, EXPERTSTATUS_RUNNING, 0))
+    if (!report_progress(&run.host, EXPERTSTATUS_RUNNING, 0))
         return finish(&run, FALSE);
     /* A capture of a link type the parser does not know is not read at
      * all: its frames would only be misparsed.  The summary says so. */
@@ -716,7 +652,7 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
     /* Progress reports may have replaced the out-of-memory problem as the
      * last status: say it again, the rankings are incomplete. */
     if (run.table->table_full)
-        report_problem(&run, PROBLEM_OUT_OF_MEMORY, "out of memory: some addresses were not counted",
+        report_problem(&run.host, PROBLEM_OUT_OF_MEMORY, "out of memory: some addresses were not counted",
                        NMERR_OUT_OF_MEMORY);
     return finish(&run, TRUE);
 }
