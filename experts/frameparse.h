@@ -740,4 +740,12 @@ static inline int fp_seq_gt(DWORD left, DWORD right)
     return (int32_t)(left - right) > 0;
 }
 
+/* The capture's link type, for fp_parse_frame.  Without a capture handle (a
+ * host that gives none) the frames are taken for Ethernet, the common case. */
+static inline DWORD fp_capture_link_type(HCAPTURE capture)
+{
+    DWORD link_type = capture != NULL ? GetCaptureLinkType(capture) : (DWORD)-1;
+    return link_type == (DWORD)-1 ? FP_DLT_EN10MB : link_type;
+}
+
 #endif /* EXPERTS_FRAMEPARSE_H */

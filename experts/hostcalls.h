@@ -8,11 +8,15 @@
  * cannot do without is reported as a problem when it is refused.  Each
  * expert keeps a struct expert_host in its run state and passes it here.
  *
- * Only netmon.h and <stdio.h> are used; all functions are static inline.
+ * Also the event columns they all fill the same way.
+ *
+ * Only netmon.h, <stdint.h> and <stdio.h> are used; all functions are
+ * static inline.
  */
 #ifndef EXPERTS_HOSTCALLS_H
 #define EXPERTS_HOSTCALLS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "netmon.h"
@@ -88,6 +92,29 @@ static inline int release(struct expert_host *host, LPVOID block)
     if (error == NMERR_EXPERT_TERMINATE)
         host->terminated = 1;
     return error == NMERR_SUCCESS || error == NMERR_EXPERT_TERMINATE;
+}
+
+static inline void set_string_column(NMCOLUMNINFO *column, char *name, const char *value)
+{
+    column->szColumnName = name;
+    column->VariantData.Type = NMCOLUMNTYPE_STRING;
+    column->VariantData.Value.pStringVal = value;
+}
+
+/* Counts above a DWORD are shown as the largest DWORD (frame counts cannot
+ * exceed it: frame numbers are DWORDs). */
+static inline void set_uint32_column(NMCOLUMNINFO *column, char *name, uint64_t value)
+{
+    column->szColumnName = name;
+    column->VariantData.Type = NMCOLUMNTYPE_UINT32;
+    column->VariantData.Value.Uint32Val = value > UINT32_MAX ? UINT32_MAX : (DWORD)value;
+}
+
+static inline void set_float64_column(NMCOLUMNINFO *column, char *name, double value)
+{
+    column->szColumnName = name;
+    column->VariantData.Type = NMCOLUMNTYPE_FLOAT64;
+    column->VariantData.Value.Float64Val = value;
 }
 
 #endif

@@ -1008,28 +1008,6 @@ static double percent_of(uint64_t part, uint64_t whole)
     return whole == 0 ? 0.0 : (double)part * 100.0 / (double)whole;
 }
 
-static void set_string_column(NMCOLUMNINFO *column, char *name, const char *value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_STRING;
-    column->VariantData.Value.pStringVal = value;
-}
-
-static void set_uint32_column(NMCOLUMNINFO *column, char *name, uint64_t value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_UINT32;
-    /* Frame counts cannot exceed a DWORD: frame numbers are DWORDs. */
-    column->VariantData.Value.Uint32Val = value > UINT32_MAX ? UINT32_MAX : (DWORD)value;
-}
-
-static void set_float64_column(NMCOLUMNINFO *column, char *name, double value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_FLOAT64;
-    column->VariantData.Value.Float64Val = value;
-}
-
 /* Fills the six columns every event has; returns how many were set. */
 static BYTE fill_common_columns(NMEVENTDATA *event, const char *level, const char *protocol,
                                 uint64_t frames, uint64_t bytes, const struct distribution *dist)

@@ -461,20 +461,6 @@ static void analyse_frame(struct run_state *run, const EXPERTFRAMEDESCRIPTOR *de
 /* Events                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void set_uint32_column(NMCOLUMNINFO *column, char *name, uint64_t value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_UINT32;
-    column->VariantData.Value.Uint32Val = value > UINT32_MAX ? UINT32_MAX : (DWORD)value;
-}
-
-static void set_float64_column(NMCOLUMNINFO *column, char *name, double value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_FLOAT64;
-    column->VariantData.Value.Float64Val = value;
-}
-
 static void prepare_event(NMEVENTDATA *event, DWORD ident, char *event_name, char *description)
 {
     memset(event, 0, sizeof(*event) + (EVENT_COLUMNS - 1) * sizeof(NMCOLUMNINFO));
@@ -709,14 +695,6 @@ static int create_state(struct run_state *run)
 /* Entry points                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The capture's link type.  Without a capture handle (a host that gives
- * none) the frames are taken for Ethernet, the common case. */
-static DWORD link_type_of(HCAPTURE capture)
-{
-    DWORD link_type = capture != NULL ? GetCaptureLinkType(capture) : (DWORD)-1;
-    return link_type == (DWORD)-1 ? FP_DLT_EN10MB : link_type;
-}
-
 BOOL WINAPI Register(PEXPERTENUMINFO pExpertInfo)
 {
     if (pExpertInfo == NULL)
@@ -742,7 +720,7 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
 
     struct run_state run = {.host = {.key = hExpertKey}};
     run.capture = pExpertStartupInfo != NULL ? pExpertStartupInfo->hCapture : NULL;
-    run.link_type = link_type_of(run.capture);
+    run.link_type = fp_capture_link_type(run.capture);
     if (!report_progress(&run.host, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 

@@ -347,28 +347,6 @@ static DWORD select_top(const struct address_table *table, enum family family, e
 /* Events                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void set_string_column(NMCOLUMNINFO *column, char *name, const char *value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_STRING;
-    column->VariantData.Value.pStringVal = value;
-}
-
-static void set_uint32_column(NMCOLUMNINFO *column, char *name, uint64_t value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_UINT32;
-    /* Frame counts cannot exceed a DWORD: frame numbers are DWORDs. */
-    column->VariantData.Value.Uint32Val = value > UINT32_MAX ? UINT32_MAX : (DWORD)value;
-}
-
-static void set_float64_column(NMCOLUMNINFO *column, char *name, double value)
-{
-    column->szColumnName = name;
-    column->VariantData.Type = NMCOLUMNTYPE_FLOAT64;
-    column->VariantData.Value.Float64Val = value;
-}
-
 /* MACADDR and IPADDR have column types of their own; an IPv6 address has
  * none in the API, so it is text.  `text` must outlive the submit. */
 static void set_address_column(NMCOLUMNINFO *column, const struct address_entry *entry, char *text,
@@ -598,14 +576,6 @@ static int create_table(struct run_state *run)
 /* Entry points                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The capture's link type.  Without a capture handle (a host that gives
- * none) the frames are taken for Ethernet, the common case. */
-static DWORD link_type_of(HCAPTURE capture)
-{
-    DWORD link_type = capture != NULL ? GetCaptureLinkType(capture) : (DWORD)-1;
-    return link_type == (DWORD)-1 ? FP_DLT_EN10MB : link_type;
-}
-
 BOOL WINAPI Register(PEXPERTENUMINFO pExpertInfo)
 {
     if (pExpertInfo == NULL)
@@ -632,7 +602,7 @@ BOOL WINAPI Run(HEXPERTKEY hExpertKey, PEXPERTCONFIG pConfig, PEXPERTSTARTUPINFO
 
     struct run_state run = {.host = {.key = hExpertKey}};
     run.capture = pExpertStartupInfo != NULL ? pExpertStartupInfo->hCapture : NULL;
-    run.link_type = link_type_of(run.capture);
+    run.link_type = fp_capture_link_type(run.capture);
     if (!report_progress(&run.host, EXPERTSTATUS_STARTING, 0))
         return FALSE;
 
