@@ -10,7 +10,9 @@
  *
  * Also the event columns they all fill the same way.
  *
- * Only netmon.h, <stdint.h> and <stdio.h> are used; all functions are
+ * And the walk over the capture's frames they all make.
+ *
+ * Only netmon.h, <stdint.h>, <stdio.h> and <string.h> are used; all functions are
  * static inline.
  */
 #ifndef EXPERTS_HOSTCALLS_H
@@ -18,12 +20,17 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "netmon.h"
 
 /* The sub-status of EXPERTSTATUS_PROBLEM for refused memory, the same in
  * every sample expert (each one's enum problem starts from it). */
 #define EXPERT_PROBLEM_OUT_OF_MEMORY 2
+/* ExpertGetFrame failed, or the host did not move forward: the same codes
+ * in every sample expert too. */
+#define EXPERT_PROBLEM_FRAME_READ 1
+#define EXPERT_PROBLEM_HOST_FRAME_ORDER 4
 
 struct expert_host {
     HEXPERTKEY key;
@@ -115,6 +122,82 @@ static inline void set_float64_column(NMCOLUMNINFO *column, char *name, double v
     column->szColumnName = name;
     column->VariantData.Type = NMCOLUMNTYPE_FLOAT64;
     column->VariantData.Value.Float64Val = value;
+}
+
+/*
+ * A forward walk over the capture, with the host checked and progress
+ * reported on the way:
+ *
+ *     struct frame_walk walk;
+ *     frame_walk_begin(&walk, capture, FLAGS_DEFER_TO_UI_FILTER);
+ *     int got;
+ *     while ((got = frame_walk_next(host, &walk)) > 0) {
+ *         ... walk.descriptor ...
+ *         if (!frame_walk_progress(host, &walk))
+ *             return FALSE;
+ *     }
+ *     return got == 0;
+ */
+struct frame_walk {
+    EXPERTFRAMEDESCRIPTOR descriptor;
+    DWORD previous;           /* the last frame returned, or INVALID_FRAME_NUMBER */
+    DWORD request_flags;      /* for ExpertGetFrame */
+    uint64_t total;           /* frames the host announced; 0: no percentage */
+    LONG reported_percent;
+};
+
+static inline void frame_walk_begin(struct frame_walk *walk, HCAPTURE capture, DWORD request_flags)
+{
+    memset(walk, 0, sizeof(*walk));
+    walk->previous = INVALID_FRAME_NUMBER;
+    walk->request_flags = request_flags;
+    /* 0 (no percentage) when the startup information has no capture handle. */
+    walk->total = capture != NULL ? GetCaptureTotalFrames(capture) : 0;
+}
+
+/* 1: the next frame is in walk->descriptor; 0: no more frames; -1: stop
+ * (terminated, or a problem reported). */
+static inline int frame_walk_next(struct expert_host *host, struct frame_walk *walk)
+{
+    DWORD error = ExpertGetFrame(host->key, GET_FRAME_NEXT_FORWARD, walk->request_flags, walk->previous, NULL,
+                                 &walk->descriptor);
+    if (error == NMERR_NO_MORE_FRAMES)
+        return 0;
+    if (error == NMERR_EXPERT_TERMINATE) {
+        host->terminated = 1;
+        return -1;
+    }
+    if (error != NMERR_SUCCESS) {
+        report_problem(host, EXPERT_PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
+        return -1;
+    }
+    /* A host that does not move forward would keep us here forever:
+     * INVALID_FRAME_NUMBER as the next request would start over. */
+    DWORD number = walk->descriptor.FrameNumber;
+    if (number == INVALID_FRAME_NUMBER || (walk->previous != INVALID_FRAME_NUMBER && number <= walk->previous)) {
+        report_problem(host, EXPERT_PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
+                       NMERR_FRAME_NOT_FOUND);
+        return -1;
+    }
+    walk->previous = number;
+    return 1;
+}
+
+/* Reports the percentage when it grows (at most 99: the host sets 100 when
+ * Run returns TRUE); 0 when the run must stop. */
+static inline int frame_walk_progress(struct expert_host *host, struct frame_walk *walk)
+{
+    if (host->terminated)
+        return 0;
+    if (walk->total == 0)
+        return 1;
+    uint64_t percent = (uint64_t)walk->descriptor.FrameNumber * 100 / walk->total;
+    if (percent > 99)
+        percent = 99;
+    if ((LONG)percent <= walk->reported_percent)
+        return 1;
+    walk->reported_percent = (LONG)percent;
+    return report_progress(host, EXPERTSTATUS_RUNNING, walk->reported_percent);
 }
 
 #endif

@@ -105,10 +105,10 @@ struct state {
 
 /* EXPERTSTATUS_PROBLEM sub-statuses, documented in docs/experts/resptime.md. */
 enum problem {
-    PROBLEM_FRAME_READ = 1,
+    PROBLEM_FRAME_READ = EXPERT_PROBLEM_FRAME_READ,
     PROBLEM_OUT_OF_MEMORY = EXPERT_PROBLEM_OUT_OF_MEMORY,
     PROBLEM_SUBMIT = 3,
-    PROBLEM_HOST_FRAME_ORDER = 4,
+    PROBLEM_HOST_FRAME_ORDER = EXPERT_PROBLEM_HOST_FRAME_ORDER,
     PROBLEM_FREE = 5,
 };
 
@@ -627,51 +627,15 @@ static BOOL submit_all_events(struct run_state *run)
 
 static BOOL analyse_all_frames(struct run_state *run)
 {
-    /* The frames the host announced, for the progress percentage; 0 (no
-     * percentage) when the startup information has no capture handle. */
-    uint64_t total = run->capture != NULL ? GetCaptureTotalFrames(run->capture) : 0;
-
-    EXPERTFRAMEDESCRIPTOR descriptor;
-    memset(&descriptor, 0, sizeof(descriptor));
-    DWORD previous = INVALID_FRAME_NUMBER;
-    LONG reported_percent = 0;
-    for (;;) {
-        DWORD error = ExpertGetFrame(run->host.key, GET_FRAME_NEXT_FORWARD, FRAME_REQUEST_FLAGS, previous,
-                                     NULL, &descriptor);
-        if (error == NMERR_NO_MORE_FRAMES)
-            return TRUE;
-        if (error == NMERR_EXPERT_TERMINATE) {
-            run->host.terminated = 1;
+    struct frame_walk walk;
+    frame_walk_begin(&walk, run->capture, FRAME_REQUEST_FLAGS);
+    int got;
+    while ((got = frame_walk_next(&run->host, &walk)) > 0) {
+        analyse_frame(run, &walk.descriptor);
+        if (!frame_walk_progress(&run->host, &walk))
             return FALSE;
-        }
-        if (error != NMERR_SUCCESS) {
-            report_problem(&run->host, PROBLEM_FRAME_READ, "ExpertGetFrame failed", error);
-            return FALSE;
-        }
-        /* A host that does not move forward would keep us here forever. */
-        if (descriptor.FrameNumber == INVALID_FRAME_NUMBER ||
-            (previous != INVALID_FRAME_NUMBER && descriptor.FrameNumber <= previous)) {
-            report_problem(&run->host, PROBLEM_HOST_FRAME_ORDER, "ExpertGetFrame did not move forward",
-                           NMERR_FRAME_NOT_FOUND);
-            return FALSE;
-        }
-        previous = descriptor.FrameNumber;
-
-        analyse_frame(run, &descriptor);
-        if (run->host.terminated)
-            return FALSE;
-
-        if (total != 0) {
-            uint64_t percent = (uint64_t)descriptor.FrameNumber * 100 / total;
-            if (percent > 99)
-                percent = 99;
-            if ((LONG)percent > reported_percent) {
-                reported_percent = (LONG)percent;
-                if (!report_progress(&run->host, EXPERTSTATUS_RUNNING, reported_percent))
-                    return FALSE;
-            }
-        }
     }
+    return got == 0;
 }
 
 static int create_state(struct run_state *run)
