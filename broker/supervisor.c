@@ -69,6 +69,7 @@ enum watch {
     WATCH_TIMER,
     WATCH_SIGNALS,
     WATCH_PROGRESS,
+    WATCH_STATUS,          /* init's report of the worker's end (PID namespace) */
 };
 
 enum stop_reason { STOP_NONE, STOP_USER, STOP_TIMEOUT };
@@ -87,7 +88,10 @@ struct worker {
     bool active;           /* handed over: counts against --jobs, its clock runs */
     bool spawn_failed;     /* could not be started: not_run, written at its turn */
     bool died_waiting;     /* ended before its turn: reaped, outcome at its turn */
-    bool ended;            /* outcome written, resources released */
+    bool ended;            /* outcome written, channels closed */
+    bool tearing_down;     /* ended on init's early report: the kernel is still
+                              freeing the dying worker, whose heap and init
+                              the broker holds until its pidfd says so */
 
     struct es_heapseg heap;
     struct es_child child;
@@ -97,7 +101,10 @@ struct worker {
     int timer;             /* timeout, then grace period; -1 when unused */
 
     bool exited;
+    bool reaped;                 /* the process the broker started is waited for */
     siginfo_t exit_info;
+    bool has_kernel_fault;       /* init saw the fault that killed it */
+    uint64_t kernel_fault_address;
     bool killed_by_broker;
     enum stop_reason stop;       /* why the broker asked it to stop */
     bool grace_expired;          /* it ignored the request and was killed */
@@ -126,6 +133,7 @@ struct supervisor {
     int progress_timer;          /* timerfd for progress lines, or -1 */
     sigset_t old_mask;
     size_t running;              /* handed over and not ended */
+    size_t tearing_down;         /* ended, their processes not yet reaped */
     size_t warm;                 /* spawned ahead, alive, not handed over */
     size_t next;                 /* the next expert whose turn comes */
     size_t next_spawn;           /* the next expert to spawn a worker for */
@@ -736,16 +744,32 @@ static bool is_fault_signal(int sig)
     return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
 }
 
-static void append_fault_address(struct worker *w)
+/* Where the fatal fault was: the kernel's word when init traced the worker
+ * (PID namespace), else the worker's own record, believed only next to the
+ * signal the kernel reported, and only for faults. */
+static bool fault_address(struct worker *w, uint64_t *address)
 {
+    const struct es_outcome *o = w->outcome;
+    if (w->has_kernel_fault) {
+        *address = w->kernel_fault_address;
+        return true;
+    }
     struct es_heap_control c;
     es_heapseg_read_counters(&w->heap, &c);
+    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && (int32_t)c.crash_code > 0) {
+        *address = c.crash_address;
+        return true;
+    }
+    return false;
+}
+
+static void append_fault_address(struct worker *w)
+{
     struct es_outcome *o = w->outcome;
     size_t used = strlen(o->detail);
-    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && (int32_t)c.crash_code > 0 &&
-        used < sizeof o->detail)
-        snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx)",
-                 (unsigned long long)c.crash_address);
+    uint64_t address;
+    if (fault_address(w, &address) && used < sizeof o->detail)
+        snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx)", (unsigned long long)address);
 }
 
 /* The one place where a worker's end becomes an outcome.  The order of the
@@ -855,12 +879,7 @@ static void read_heap_report(struct worker *w, uint32_t frame_count)
     o->heap_blocks = c.blocks_in_use;
     o->helper_calls = c.helper_calls;
     o->alloc_calls = c.alloc_calls;
-    /* The worker's own record of where it faulted: believed only next to
-     * the signal the kernel reported, and only for faults. */
-    if (is_fault_signal(o->signal) && c.crash_signal == (uint32_t)o->signal && (int32_t)c.crash_code > 0) {
-        o->has_fault_address = true;
-        o->fault_address = c.crash_address;
-    }
+    o->has_fault_address = fault_address(w, &o->fault_address);
 }
 
 /* CPU time of a zombie, from the kernel's accounting (fields 14 and 15 of
@@ -897,10 +916,9 @@ static void close_channels(struct supervisor *s, struct worker *w)
     unwatch_and_close(s, &w->output);
     unwatch_and_close(s, &w->listener);
     unwatch_and_close(s, &w->timer);
-    unwatch_and_close(s, &w->child.pidfd);
-    if (w->child.status_fd >= 0)
-        close(w->child.status_fd);
-    w->child.status_fd = -1;
+    unwatch_and_close(s, &w->child.status_fd);
+    if (w->reaped)
+        unwatch_and_close(s, &w->child.pidfd);
 }
 
 static void end_worker(struct supervisor *s, struct worker *w)
@@ -938,8 +956,51 @@ static void end_worker(struct supervisor *s, struct worker *w)
      * and its counters were copied above), but the last close frees every
      * page of it, which takes the kernel tens of milliseconds for a few
      * hundred touched MiB of small pages: the analyst's outcome should not
-     * wait for that. */
+     * wait for that.  On init's early report the dying worker still maps
+     * it: it goes when the pidfd says the namespace is gone (on_pidfd). */
+    if (w->reaped) {
+        es_heapseg_destroy(&w->heap);
+    } else {
+        w->tearing_down = true;
+        s->tearing_down++;
+    }
+}
+
+/* The end of a worker that ended on init's early report: its process tree
+ * is reaped now, so its pidfd and heap can go. */
+static void finish_teardown(struct supervisor *s, struct worker *w)
+{
+    w->tearing_down = false;
+    s->tearing_down--;
+    unwatch_and_close(s, &w->child.pidfd);
     es_heapseg_destroy(&w->heap);
+}
+
+/* Init's report, as the worker's end.  The fault address is the kernel's
+ * (init read it at the signal's delivery), so it needs no heap record. */
+static void apply_report(struct worker *w, const struct es_worker_status *status)
+{
+    w->exit_info.si_code = status->code;
+    w->exit_info.si_status = status->status;
+    w->outcome->cpu_seconds = (double)status->cpu_microseconds / 1e6;
+    w->has_kernel_fault = status->has_fault_address != 0;
+    w->kernel_fault_address = status->fault_address;
+}
+
+/* Init's report came before init ended: the worker stopped at the start of
+ * its exit, everything it sent is in the broker's reach, and its outcome is
+ * decided now, while the kernel tears down its address space. */
+static void on_status(struct supervisor *s, struct worker *w)
+{
+    struct es_worker_status status;
+    /* One report per worker; whatever else happens, the pidfd tells. */
+    epoll_ctl(s->epoll, EPOLL_CTL_DEL, w->child.status_fd, NULL);
+    if (!w->active || w->exited || !es_spawn_read_status(&w->child, &status))
+        return;   /* died waiting, or no report (init was killed): on_pidfd */
+    memset(&w->exit_info, 0, sizeof w->exit_info);
+    apply_report(w, &status);
+    w->exited = true;
+    end_worker(s, w);
 }
 
 /* Reaps a worker whose pidfd became readable: first a look at the zombie
@@ -955,18 +1016,23 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
     while (rc != 0 && errno == EINTR);
     if (rc != 0 || info.si_pid == 0)
         return;   /* not yet: spurious wakeup */
+    if (w->tearing_down) {
+        waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &info, WEXITED);
+        w->reaped = true;
+        finish_teardown(s, w);
+        return;
+    }
     w->outcome->cpu_seconds = zombie_cpu_seconds(w->child.pid);
     memset(&w->exit_info, 0, sizeof w->exit_info);
     waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED);
+    w->reaped = true;
     /* In a PID namespace the broker waited for init; how the worker itself
      * ended is init's report.  No report: init was killed (by the broker),
      * and the worker with it. */
     struct es_worker_status status;
     if (w->child.status_fd >= 0) {
         if (es_spawn_read_status(&w->child, &status)) {
-            w->exit_info.si_code = status.code;
-            w->exit_info.si_status = status.status;
-            w->outcome->cpu_seconds = (double)status.cpu_microseconds / 1e6;
+            apply_report(w, &status);
         } else {
             w->exit_info.si_code = CLD_KILLED;
             w->exit_info.si_status = SIGKILL;
@@ -984,7 +1050,7 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
      * report a hang-up for ever. */
     w->died_waiting = true;
     s->warm--;
-    int *fds[] = {&w->control, &w->output, &w->listener, &w->timer, &w->child.pidfd};
+    int *fds[] = {&w->control, &w->output, &w->listener, &w->timer, &w->child.pidfd, &w->child.status_fd};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (*fds[i] >= 0)
             epoll_ctl(s->epoll, EPOLL_CTL_DEL, *fds[i], NULL);
@@ -992,6 +1058,8 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
 
 static void reap_blocking(struct supervisor *s, struct worker *w)
 {
+    if (w->tearing_down)
+        return on_pidfd(s, w, true);
     if (!w->started || w->ended || w->died_waiting)
         return;
     kill_worker(w);
@@ -1103,6 +1171,7 @@ static void spawn_worker(struct supervisor *s, struct worker *w, int expert_fd)
     if (watch(s, w->control, w->index, WATCH_CONTROL) != 0 ||
         watch(s, w->output, w->index, WATCH_OUTPUT) != 0 ||
         watch(s, w->child.pidfd, w->index, WATCH_PIDFD) != 0 ||
+        (w->child.status_fd >= 0 && watch(s, w->child.status_fd, w->index, WATCH_STATUS) != 0) ||
         (w->timer >= 0 && watch(s, w->timer, w->index, WATCH_TIMER) != 0)) {
         /* Without a watch the worker would be invisible: end it now. */
         protocol_error(w, "the broker could not watch the worker");
@@ -1127,6 +1196,8 @@ fail:
  * stopped, or never got going): killed, reaped, every descriptor closed. */
 static void discard(struct supervisor *s, struct worker *w)
 {
+    if (w->tearing_down)
+        return on_pidfd(s, w, true);
     if (!w->started || w->ended)
         return;
     if (!w->died_waiting) {
@@ -1136,6 +1207,7 @@ static void discard(struct supervisor *s, struct worker *w)
         do
             rc = waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &info, WEXITED);
         while (rc != 0 && errno == EINTR);
+        w->reaped = true;
         s->warm--;
     }
     close_channels(s, w);
@@ -1219,6 +1291,8 @@ static void dispatch(struct supervisor *s, uint64_t key, uint32_t events)
     if (what == WATCH_PROGRESS)
         return on_progress_timer(s);
     struct worker *w = &s->workers[key >> 3];
+    if (w->tearing_down && what == WATCH_PIDFD)
+        return on_pidfd(s, w, false);
     if (w->ended)
         return;
     switch (what) {
@@ -1236,6 +1310,9 @@ static void dispatch(struct supervisor *s, uint64_t key, uint32_t events)
         break;
     case WATCH_TIMER:
         on_timer(s, w);
+        break;
+    case WATCH_STATUS:
+        on_status(s, w);
         break;
     case WATCH_SIGNALS:
     case WATCH_PROGRESS:
@@ -1419,14 +1496,14 @@ int es_supervisor_run(struct es_supervisor *sup)
         catch_signals(s);   /* without it Ctrl-C still ends the run, less gracefully */
     start_progress_timer(s);
 
-    while (s->next < cfg->count || s->running > 0) {
+    while (s->next < cfg->count || s->running > 0 || s->tearing_down > 0) {
         start_pending(s);
         if (s->output_failed) {
             /* Nobody can read results any more: stop every worker now. */
             for (size_t i = 0; i < cfg->count; i++)
                 kill_worker(&workers[i]);
         }
-        if (s->running == 0)
+        if (s->running == 0 && s->tearing_down == 0)
             continue;
         /* A worker whose ring still holds records is not waited for. */
         bool ring_pending = false;

@@ -30,7 +30,11 @@ struct es_child {
 struct es_worker_status {
     int32_t code;             /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
     int32_t status;           /* exit status or signal */
-    int64_t cpu_microseconds; /* user + system time, from wait4 */
+    int64_t cpu_microseconds; /* user + system time: at the exit stop, else from wait4 */
+    uint64_t fault_address;   /* the kernel's si_addr of the fault that killed it */
+    uint8_t has_fault_address;
+    uint8_t at_exit_stop;     /* sent at PTRACE_EVENT_EXIT, before the teardown */
+    uint8_t reserved[6];
 };
 
 /* Reads init's report (non-blocking).  Returns true if there was one. */
@@ -44,7 +48,13 @@ bool es_spawn_read_status(const struct es_child *child, struct es_worker_status 
  *
  * With pid_namespace, the broker's child is the init of a new PID namespace
  * (broker code, no exec): it forks the worker as PID 2, reaps, and reports
- * the worker's end on status_fd.  The worker is not init itself because
+ * the worker's end on status_fd.  It traces the worker (ptrace) to report
+ * at the start of the worker's exit, before the kernel tears down its
+ * address space; status_fd can therefore be readable well before the
+ * pidfd, and the heap is still mapped by the dying worker until the pidfd
+ * says init (and with it the whole namespace) is gone.  Where init cannot
+ * trace, the report comes once the worker is reaped, as without it.  The
+ * worker is not init itself because
  * init ignores the signals it sends itself (abort() would not kill it).
  * Killing init kills everything in the namespace.  If the kernel refuses a
  * PID namespace, errno is EPERM and the caller may retry without one.

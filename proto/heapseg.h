@@ -40,8 +40,9 @@ struct es_heap_control {
     uint64_t alloc_calls;        /* ExpertAllocMemory and ExpertReallocMemory calls */
     uint64_t alloc_failures;
     /* Written by the worker's fatal-signal handler just before it dies; the
-     * broker shows the address only if the signal matches the one the
-     * kernel reported. */
+     * broker uses the address only where it lacks the kernel's own (no PID
+     * namespace, so no init to see the fault) and only if the signal
+     * matches the one the kernel reported. */
     uint32_t crash_signal;
     uint32_t crash_code;         /* si_code */
     uint64_t crash_address;      /* si_addr, for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
@@ -53,5 +54,7 @@ struct es_heap_control {
 _Static_assert(sizeof(struct es_heap_control) <= ES_HEAP_CONTROL_SIZE, "control block fits its page");
 /* tests/experts/hostile/ring_layout.h spells this out, as an attacker would. */
 _Static_assert(__builtin_offsetof(struct es_heap_control, event_ring_offset) == 104, "ring offset word");
+/* tests/experts/hostile/heap_layout.h spells this out too. */
+_Static_assert(__builtin_offsetof(struct es_heap_control, crash_signal) == 80, "crash record");
 
 #endif

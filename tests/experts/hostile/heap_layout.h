@@ -21,6 +21,9 @@
 #define SEGMENT_VERSION 3u          /* proto/wire.h: ES_PROTOCOL_VERSION */
 #define CONTROL_PAGE 4096u          /* proto/heapseg.h: ES_HEAP_CONTROL_SIZE */
 #define PROBE_BLOCK 4096u
+/* proto/heapseg.h: offsetof(struct es_heap_control, crash_signal); then
+ * crash_code (4 bytes) and crash_address (8). */
+#define CRASH_RECORD_OFFSET 80u
 
 struct heap_segment {
     unsigned char *start;          /* the control page */
