@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,24 @@ static int try_other_namespaces(void)
     if (geteuid() != 0 && unshare(CLONE_NEWUSER) != 0)
         return -1;
     return unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS);
+}
+
+/* What init does with each worker: trace its own child, stopping only at
+ * its exit (worker_spawn.c).  Yama's ptrace_scope 3, or an LSM, may refuse. */
+static int try_trace_child(void)
+{
+    pid_t child = fork();
+    if (child < 0)
+        return -1;
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    int rc = (int)ptrace(PTRACE_SEIZE, child, 0, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    return rc;
 }
 
 static bool seccomp_action(uint32_t action)
@@ -207,6 +226,7 @@ enum es_exit es_check(const struct es_check_options *opt)
         {"clone3", 0, false, false, ""},
         {"cgroup_v2", 0, false, false, ""},
         {"heap_pages", 0, false, false, ""},
+        {"exit_stop", 0, false, false, ""},
     };
     const struct es_sandbox_options *sb = &opt->sandbox;
     probe_user(&probes[1], sb);
@@ -219,6 +239,7 @@ enum es_exit es_check(const struct es_check_options *opt)
     probe_seccomp(&probes[4], &probes[5]);
     probe_mechanisms(&probes[6], &probes[7], &probes[8]);
     probe_heap_pages(&probes[9]);
+    probes[10].available = in_child(try_trace_child);
 
     enum es_exit status = ES_EXIT_OK;
     for (size_t i = 0; i < 5; i++) {
@@ -234,6 +255,12 @@ enum es_exit es_check(const struct es_check_options *opt)
              probes[7].used ? "starts each worker in a new PID namespace, with its pidfd"
              : geteuid() != 0 ? "not used: no PID namespace without root; fork and pidfd_open start workers"
                               : "not used: fork and pidfd_open start workers");
+    /* Init, which traces, exists only with the PID namespace. */
+    probes[10].used = probes[10].available && probes[7].used;
+    snprintf(probes[10].detail, sizeof probes[10].detail, "%s",
+             probes[10].used ? "init reports a worker's end at its exit stop, before the kernel frees its memory"
+             : !probes[10].available ? "ptrace refused: a worker's end is known once it is reaped"
+                                     : "not used without a PID namespace: a worker's end is known once it is reaped");
     if (opt->json)
         print_json(opt->out, probes, sizeof probes / sizeof *probes);
     else

@@ -855,7 +855,8 @@ static bool shmem_huge_pages_offered(void)
 START_TEST(test_check_json)
 {
     static const char *const names[] = {"rlimits", "user", "namespaces", "landlock", "seccomp",
-                                        "user_notif", "pidfd", "clone3", "cgroup_v2", "heap_pages"};
+                                        "user_notif", "pidfd", "clone3", "cgroup_v2", "heap_pages",
+                                        "exit_stop"};
     const size_t count = sizeof names / sizeof *names;
     struct broker_run br;
     broker(&br, "check", "--json", "--disable", "landlock", NULL);
@@ -877,6 +878,10 @@ START_TEST(test_check_json)
             ck_assert_msg(!used, "landlock is used although disabled");
         else if (i < 5)
             ck_assert_msg(used == available, "%s: available %d but used %d", names[i], available, used);
+        /* Init traces its worker only in a PID namespace (root, clone3). */
+        if (strcmp(names[i], "exit_stop") == 0)
+            ck_assert_msg(used == (available && json_bool(br.doc.records[7], "used")),
+                          "exit_stop: used %d, available %d", used, available);
         if (strcmp(names[i], "heap_pages") == 0)
             ck_assert_msg(available == shmem_huge_pages_offered(), "heap_pages says %d, the kernel's setting "
                           "says otherwise (%s)", available, detail);
