@@ -157,12 +157,13 @@ static void handle_stop(pid_t worker, int status, siginfo_t *fault, int status_p
         /* A group stop (SIGSTOP and the like): stay stopped, as untraced. */
         ptrace(PTRACE_LISTEN, worker, 0, 0);
     } else {
-        /* A signal on its way: delivered unchanged.  The first fault the
-         * kernel raised is kept: the worker's own handler re-raises it
-         * with raise(), which carries no address. */
+        /* A signal on its way: delivered unchanged.  The latest fault the
+         * kernel raised is kept (an expert may survive earlier ones with a
+         * handler of its own); the worker's recorder re-raises a fault with
+         * raise(), which carries no address and does not replace it. */
         int sig = WSTOPSIG(status);
         siginfo_t si;
-        if (fault->si_signo == 0 && ptrace(PTRACE_GETSIGINFO, worker, 0, &si) == 0 && is_fault(&si))
+        if (ptrace(PTRACE_GETSIGINFO, worker, 0, &si) == 0 && is_fault(&si))
             *fault = si;
         ptrace(PTRACE_CONT, worker, 0, sig);
     }
