@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -67,7 +68,7 @@ static struct {
 bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const void *store,
                      size_t store_size)
 {
-    (void)store_size;   /* checked by the worker before it gets here */
+    /* store_size is checked by the worker before it gets here. */
     if (heap_size < ES_HEAP_CONTROL_SIZE)
         return false;
     g.control_fd = control_fd;
@@ -87,6 +88,18 @@ bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const
     if (!g.heap)
         return false;
     g.control->last_frame = UINT64_MAX;
+    /* An expert reads the store front to back, and its mapping ends with
+     * the process: at the worker's exit the kernel unmaps every page the
+     * expert read (the whole store, for most experts), and for each page
+     * whose accessed bit is set it would mark the page accessed on its LRU
+     * list, taking the LRU lock in batches: about 60 % of the unmapping,
+     * 20 ms of 35 for 490 MB.  MADV_SEQUENTIAL tells the kernel that the
+     * accesses through this mapping say nothing about the pages' future use,
+     * so it skips that (vma_has_recency() is false).  The faults and the
+     * reads are unchanged; shmem has no readahead to be affected.  Refusal
+     * changes nothing. */
+    if (store && store_size > 0)
+        (void)madvise((void *)(uintptr_t)store, store_size, MADV_SEQUENTIAL);
     g.store = store;
     g.frame_count = store ? g.store->frame_count : 0;
     return true;
