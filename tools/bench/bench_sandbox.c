@@ -223,8 +223,9 @@ static double compare_one(const struct bench_config *cfg, struct bench_report *r
     report_row(r, label, fmt_seconds(a, sizeof a, series_median(in_expert_cpu)),
                fmt_seconds(b, sizeof b, series_median(sb_worker_cpu)),
                fmt_ratio(c, sizeof c, series_median(sb_worker_cpu) / series_median(in_expert_cpu)), "");
-    /* Page faults explain much of the difference: the worker maps the
-     * frame store and its heap afresh and faults in every page it reads. */
+    /* Whole runs: the worker maps the frame store afresh, but the
+     * in-process host's expert faults the loader's mapping in just the
+     * same, so the counts differ by the worker's own start (a few hundred). */
     snprintf(label, sizeof label, "%s minor faults", prefix);
     report_row(r, label, fmt_value(a, sizeof a, series_median(in_faults), 0, ""),
                fmt_value(b, sizeof b, series_median(sb_faults), 0, ""),
