@@ -88,15 +88,18 @@ bool es_nmapi_attach(int control_fd, void *heap_segment, size_t heap_size, const
     if (!g.heap)
         return false;
     g.control->last_frame = UINT64_MAX;
-    /* An expert reads the store front to back, and its mapping ends with
-     * the process: at the worker's exit the kernel unmaps every page the
-     * expert read (the whole store, for most experts), and for each page
-     * whose accessed bit is set it would mark the page accessed on its LRU
-     * list, taking the LRU lock in batches: about 60 % of the unmapping,
-     * 20 ms of 35 for 490 MB.  MADV_SEQUENTIAL tells the kernel that the
-     * accesses through this mapping say nothing about the pages' future use,
-     * so it skips that (vma_has_recency() is false).  The faults and the
-     * reads are unchanged; shmem has no readahead to be affected.  Refusal
+    /* An expert reads the store front to back, and the pages it read stay
+     * mapped until the mapping goes: at the worker's exit (an in-process
+     * host's munmap) the kernel unmaps them one by one (the whole store,
+     * for most experts) and, for each page whose accessed bit is set,
+     * marks the page accessed on its LRU list, moving it between lists
+     * under the LRU lock.  That marking was most of the unmapping: the
+     * worker's exit took 35 ms of CPU after Run on a 490 MB store, 15 ms
+     * with this advice (docs/performance.md, Sandbox cost).  MADV_SEQUENTIAL
+     * tells the kernel that accesses through this mapping say nothing about
+     * the pages' future use, so it skips the marking (and does not count
+     * them when it reclaims).  Faults and reads are unchanged: shmem has no
+     * readahead, and fault-around still maps 16 pages per fault.  Refusal
      * changes nothing. */
     if (store && store_size > 0)
         (void)madvise((void *)(uintptr_t)store, store_size, MADV_SEQUENTIAL);
