@@ -1155,6 +1155,37 @@ START_TEST(store_write_failure_is_reported)
 }
 END_TEST
 
+/* The index of 70 000 frames (560 000 bytes) is too large for the writer's
+ * buffers and is written by the loading thread itself, after the frames:
+ * a failure there is reported the same way.  SIGXFSZ is ignored, as the
+ * CLI does: unlike the writer thread, the loading thread does not block it. */
+START_TEST(index_write_failure_is_reported)
+{
+    struct bytes b = {0};
+    pcap_file_header(&b, 0xa1b2c3d4u, 2, 65535, DLT_EN10MB);
+    for (unsigned i = 0; i < 70000; i++)
+        pcap_record(&b, 1700000000u + i / 1000u, (i % 1000u) * 1000u, 60, 60, i);
+    const char *path = write_capture("long-index.pcap", &b, SIZE_MAX);
+    free(b.data);
+    struct es_capture c;
+    char err[256];
+    ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_OK);
+    uint64_t index_offset = c.map->index_offset, index_end = index_offset + 70000u * 8u;
+    ck_assert_uint_eq(c.map->total_size, index_end);
+    es_capture_close(&c);
+
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &limit), 0);
+    limit.rlim_cur = index_offset + 4096u;   /* every frame fits, the index does not */
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    int before = count_open_descriptors();
+    ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_RESOURCE);
+    ck_assert_msg(strstr(err, "write") != NULL && strstr(err, strerror(EFBIG)) != NULL, "reason: %s", err);
+    ck_assert_int_eq(count_open_descriptors(), before);
+}
+END_TEST
+
 START_TEST(no_descriptor_leaks)
 {
     struct bytes b = small_pcap(4);
@@ -1218,6 +1249,7 @@ static Suite *framestore_suite(void)
     tcase_add_test(inputs, damaged_captures_load_or_explain);
     tcase_add_test(inputs, store_larger_than_the_writer_ring);
     tcase_add_test(inputs, store_write_failure_is_reported);
+    tcase_add_test(inputs, index_write_failure_is_reported);
     suite_add_tcase(s, inputs);
 
     TCase *filter = tcase_create("filter");
