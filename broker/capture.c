@@ -142,10 +142,10 @@ static const char *intact_phrase(uint32_t intact, char *buf, size_t buflen)
  * of the load and cannot be shared: the kernel allocates the memfd's pages
  * under the file's lock, so two threads writing one memfd take as long as
  * one (docs/performance.md, Scaling).  What the ring buys is that the
- * writer never waits for the reader: reading and parsing the capture is the
- * smaller half and runs ahead by up to a ring's worth, and the threads wake
- * each other seldom (the reader, once the ring is full, sleeps until half
- * of it is free; the writer is woken only when it has run dry).
+ * writer seldom waits for the reader: reading and parsing the capture is
+ * the smaller half and runs ahead by up to a ring's worth, and the threads
+ * wake each other seldom (the reader, once the ring is full, sleeps until
+ * half of it is free; the writer is woken only when it has run dry).
  *
  * Buffers are handed over and written in store order; the loading thread
  * waits for the thread before it reuses a slot, before any write of its own
