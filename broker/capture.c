@@ -43,9 +43,11 @@ static_assert(sizeof(FRAME) == ES_STORE_FRAME_HEADER, "FRAME header must match t
 static_assert(sizeof(struct es_store_header) % ES_STORE_ALIGN == 0,
               "frames start right after the header and must stay 8-aligned");
 
-/* Big enough that a capture of full-size Ethernet frames costs one write()
- * per ~700 frames; small enough not to matter next to the store itself. */
-#define STORE_WRITE_BUFFER (1u << 20)
+/* One of the store writer's ring of buffers (below): a write() per ~350
+ * full-size Ethernet frames.  The ring (4 MiB) stays in the CPU's caches
+ * between the loader's copy into it and the kernel's copy out of it; a
+ * ring of 16 MiB made the load measurably slower. */
+#define STORE_WRITE_BUFFER (512u * 1024u)
 
 /* stdio's default 4 KiB buffer would make libpcap issue one read() per few
  * frames; a larger one makes reading the capture a handful of syscalls. */
@@ -135,30 +137,44 @@ static const char *intact_phrase(uint32_t intact, char *buf, size_t buflen)
 /* ------------------------------------------------------------------------ */
 
 /*
- * The writer fills one buffer while a background thread write()s the
- * previous one: reading the capture (libpcap, the kernel's copy out of the
- * page cache) and writing the store (the kernel's copy into the memfd and
- * the allocation of its pages) take about as long as each other, and the
- * load is the serial part of every run (docs/performance.md, Scaling).
- * The thread only ever calls write() on the memfd, one buffer at a time and
- * in order; the loading thread waits for it before it touches that buffer
- * again, before any write of its own and before the store is finished.  A
- * failed write is kept and reported at the next wait.  If the thread cannot
- * be started, every write is made in the loading thread, as before.
+ * The loading thread fills buffers from a ring while a helper thread
+ * write()s the filled ones, in order.  Writing the store is the larger half
+ * of the load and cannot be shared: the kernel allocates the memfd's pages
+ * under the file's lock, so two threads writing one memfd take as long as
+ * one (docs/performance.md, Scaling).  What the ring buys is that the
+ * writer seldom waits for the reader: reading and parsing the capture is
+ * the smaller half and runs ahead by up to a ring's worth, and the threads
+ * wake each other seldom (the reader, once the ring is full, sleeps until
+ * half of it is free; the writer is woken only when it has run dry).
+ *
+ * Buffers are handed over and written in store order; the loading thread
+ * waits for the thread before it reuses a slot, before any write of its own
+ * and before the store is finished.  A failed write is kept (the thread
+ * writes nothing more) and reported at the next hand-over or wait.  If the
+ * thread cannot be started, every write is made in the loading thread with
+ * one buffer.
  */
+#define STORE_RING_SLOTS 8u
+
 struct store_writer {
     int fd;
-    uint8_t *buf;             /* being filled */
-    size_t used;
     uint64_t pos;             /* bytes accepted so far: the store offset of the next byte */
+    uint8_t *ring[STORE_RING_SLOTS];
+    size_t ring_len[STORE_RING_SLOTS];
+    uint8_t *buf;             /* being filled: ring[handed % slots] */
+    size_t used;
 
-    uint8_t *spare;           /* being written by the thread, or free */
     bool background;          /* the thread is running */
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t changed;
-    const uint8_t *pending;   /* handed to the thread; NULL when it is idle */
-    size_t pending_len;
+    pthread_cond_t work;      /* for the thread: a buffer was handed over, or quit */
+    pthread_cond_t room;      /* for the loader: buffers were written */
+    /* Under lock from here on (handed is written only by the loader). */
+    uint64_t handed;          /* buffers handed to the thread so far */
+    uint64_t written;         /* of those, buffers the thread is done with */
+    bool thread_idle;         /* it waits for work */
+    bool loader_waiting;      /* it waits until written >= loader_wants */
+    uint64_t loader_wants;
     int error;                /* errno of the first failed write, 0 if none */
     bool quit;
 };
@@ -188,37 +204,44 @@ static void *writer_thread(void *arg)
     struct store_writer *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (!w->pending && !w->quit)
-            pthread_cond_wait(&w->changed, &w->lock);
-        if (!w->pending)
-            break;
-        const uint8_t *data = w->pending;
-        size_t len = w->pending_len;
+        while (w->written == w->handed && !w->quit) {
+            w->thread_idle = true;
+            pthread_cond_wait(&w->work, &w->lock);
+            w->thread_idle = false;
+        }
+        if (w->written == w->handed)
+            break;   /* quit, with nothing left to write */
+        unsigned slot = (unsigned)(w->written % STORE_RING_SLOTS);
+        bool failed = w->error != 0;
         pthread_mutex_unlock(&w->lock);
-        int error = w->error == 0 && !write_fully(w->fd, data, len) ? errno : 0;
+        int error = !failed && !write_fully(w->fd, w->ring[slot], w->ring_len[slot]) ? errno : 0;
         pthread_mutex_lock(&w->lock);
         if (error && w->error == 0)
             w->error = error;
-        w->pending = NULL;
-        pthread_cond_broadcast(&w->changed);
+        w->written++;
+        if (w->loader_waiting && w->written >= w->loader_wants)
+            pthread_cond_signal(&w->room);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-/* Starts the thread, with every signal blocked in it (it inherits the mask):
- * signals are the loading thread's business. */
+/* Allocates the rest of the ring and starts the thread, with every signal
+ * blocked in it (it inherits the mask): signals are the loading thread's
+ * business.  ring[0] is already there. */
 static void writer_start_background(struct store_writer *w)
 {
-    w->spare = malloc(STORE_WRITE_BUFFER);
-    if (!w->spare)
-        return;
+    for (unsigned i = 1; i < STORE_RING_SLOTS; i++) {
+        w->ring[i] = malloc(STORE_WRITE_BUFFER);
+        if (w->ring[i] == NULL)
+            goto no_thread;
+    }
     if (pthread_mutex_init(&w->lock, NULL) != 0)
         goto no_thread;
-    if (pthread_cond_init(&w->changed, NULL) != 0) {
-        pthread_mutex_destroy(&w->lock);
-        goto no_thread;
-    }
+    if (pthread_cond_init(&w->work, NULL) != 0)
+        goto no_work;
+    if (pthread_cond_init(&w->room, NULL) != 0)
+        goto no_room;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -226,11 +249,34 @@ static void writer_start_background(struct store_writer *w)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (w->background)
         return;
-    pthread_cond_destroy(&w->changed);
+    pthread_cond_destroy(&w->room);
+no_room:
+    pthread_cond_destroy(&w->work);
+no_work:
     pthread_mutex_destroy(&w->lock);
 no_thread:
-    free(w->spare);
-    w->spare = NULL;
+    for (unsigned i = 1; i < STORE_RING_SLOTS; i++) {
+        free(w->ring[i]);
+        w->ring[i] = NULL;
+    }
+}
+
+/* Waits (lock held) until the thread has written at least `count` buffers;
+ * false with errno set if any write so far failed. */
+static bool writer_wait_written(struct store_writer *w, uint64_t count)
+{
+    if (w->written < count) {
+        w->loader_wants = count;
+        w->loader_waiting = true;
+        while (w->written < count)
+            pthread_cond_wait(&w->room, &w->lock);
+        w->loader_waiting = false;
+    }
+    if (w->error) {
+        errno = w->error;
+        return false;
+    }
+    return true;
 }
 
 /* Waits until the thread has written everything handed to it; false with
@@ -240,15 +286,11 @@ static bool writer_drain(struct store_writer *w)
     if (!w->background)
         return true;
     pthread_mutex_lock(&w->lock);
-    while (w->pending)
-        pthread_cond_wait(&w->changed, &w->lock);
-    int error = w->error;
+    bool ok = writer_wait_written(w, w->handed);
+    int error = errno;
     pthread_mutex_unlock(&w->lock);
-    if (error) {
-        errno = error;
-        return false;
-    }
-    return true;
+    errno = error;
+    return ok;
 }
 
 static void writer_stop_background(struct store_writer *w)
@@ -257,16 +299,18 @@ static void writer_stop_background(struct store_writer *w)
         return;
     pthread_mutex_lock(&w->lock);
     w->quit = true;
-    pthread_cond_broadcast(&w->changed);
+    pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);   /* it writes what it holds, then ends */
-    pthread_cond_destroy(&w->changed);
+    pthread_cond_destroy(&w->room);
+    pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->lock);
     w->background = false;
 }
 
-/* Hands the filled buffer over (or writes it, without the thread).  A
- * failure of an earlier hand-over is reported here at the latest. */
+/* Hands the filled buffer over (or writes it, without the thread) and
+ * makes the next slot the one being filled.  A failure of an earlier
+ * hand-over is reported here at the latest. */
 static bool writer_flush(struct store_writer *w)
 {
     if (w->used == 0)
@@ -276,18 +320,28 @@ static bool writer_flush(struct store_writer *w)
         w->used = 0;
         return ok;
     }
-    if (!writer_drain(w))
-        return false;
     pthread_mutex_lock(&w->lock);
-    w->pending = w->buf;
-    w->pending_len = w->used;
-    pthread_cond_broadcast(&w->changed);
+    unsigned slot = (unsigned)(w->handed % STORE_RING_SLOTS);
+    w->ring_len[slot] = w->used;
+    w->handed++;
+    if (w->thread_idle)
+        pthread_cond_signal(&w->work);
+    /* The next slot is free once its previous buffer is written; when the
+     * ring is full, sleep until half of it is free rather than wake for
+     * every buffer. */
+    bool ok = true;
+    if (w->handed - w->written >= STORE_RING_SLOTS)
+        ok = writer_wait_written(w, w->handed - STORE_RING_SLOTS / 2u);
+    else if (w->error) {
+        errno = w->error;
+        ok = false;
+    }
+    int error = errno;
     pthread_mutex_unlock(&w->lock);
-    uint8_t *next = w->spare;
-    w->spare = w->buf;
-    w->buf = next;
+    w->buf = w->ring[w->handed % STORE_RING_SLOTS];
     w->used = 0;
-    return true;
+    errno = error;
+    return ok;
 }
 
 /* Appends len bytes; on failure errno says why (ENOSPC, ENOMEM, EFBIG...). */
@@ -302,8 +356,8 @@ static bool writer_put(struct store_writer *w, const void *data, size_t len)
         if (!writer_flush(w))
             return false;
         if (len >= STORE_WRITE_BUFFER) {
-            /* Copying a frame this large through the buffer buys nothing;
-             * it goes after what the thread is writing. */
+            /* Copying something this large (the index) through the buffers
+             * buys nothing; it goes after what the thread is writing. */
             if (!writer_drain(w) || !write_fully(w->fd, data, len))
                 return false;
             w->pos = end;
@@ -373,10 +427,11 @@ static void load_release(struct load *l)
     free(l->source_buffer);
     l->source_buffer = NULL;
     writer_stop_background(&l->writer);
-    free(l->writer.buf);
+    for (unsigned i = 0; i < STORE_RING_SLOTS; i++) {
+        free(l->writer.ring[i]);
+        l->writer.ring[i] = NULL;
+    }
     l->writer.buf = NULL;
-    free(l->writer.spare);
-    l->writer.spare = NULL;
     free(l->offsets);
     l->offsets = NULL;
     free(l->bitmap);
@@ -675,9 +730,10 @@ static enum es_capture_error build_store(struct load *l, const struct es_capture
                        : memfd_create("expert-sandbox-frames", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (l->writer.fd < 0)
         return resource_error("memfd_create", errno, err, errlen);
-    l->writer.buf = malloc(STORE_WRITE_BUFFER);
-    if (l->writer.buf == NULL)
+    l->writer.ring[0] = malloc(STORE_WRITE_BUFFER);
+    if (l->writer.ring[0] == NULL)
         return resource_error("write buffer", ENOMEM, err, errlen);
+    l->writer.buf = l->writer.ring[0];
     writer_start_background(&l->writer);
 
     struct es_store_header header = {0};

@@ -1089,24 +1089,95 @@ START_TEST(close_is_idempotent_and_errors_are_bounded)
 }
 END_TEST
 
+/* 16000 frames of 60..2047 bytes, about 16 MB: the store writer's ring of
+ * buffers (4 MiB) goes round several times, so the loader fills slots the
+ * writer thread has just emptied and waits for it when the ring is full. */
+static const char *many_rings_capture(void)
+{
+    struct bytes b = {0};
+    pcap_file_header(&b, 0xa1b2c3d4u, 2, 65535, DLT_EN10MB);
+    for (unsigned i = 0; i < 16000; i++) {
+        uint32_t len = 60u + (i * 389u) % 1988u;
+        pcap_record(&b, 1700000000u + i / 100u, (i % 100u) * 10000u, len, len, i);
+    }
+    const char *path = write_capture("many-rings.pcap", &b, SIZE_MAX);
+    free(b.data);
+    return path;
+}
+
+START_TEST(store_larger_than_the_writer_ring)
+{
+    const char *path = many_rings_capture();
+    struct es_capture c;
+    expect_loaded(path, NULL, false, &c);
+    ck_assert_uint_eq(c.frame_count, 16000);
+    es_capture_close(&c);
+
+    /* With a filter the bitmap follows the index through the same writer. */
+    expect_loaded(path, "len > 1000", false, &c);
+    uint32_t longer = 0;
+    for (uint32_t i = 0; i < c.frame_count; i++) {
+        bool passes = es_store_passes_filter(c.map, i);
+        ck_assert_int_eq(passes, ((const FRAME *)es_store_frame(c.map, i))->FrameLength > 1000);
+        longer += passes;
+    }
+    ck_assert_uint_eq(c.frames_passing, longer);
+    es_capture_close(&c);
+}
+END_TEST
+
 /* A store that cannot be written whole (here RLIMIT_FSIZE, as under
  * `ulimit -f`: the memfd obeys it) is a resource error naming the write,
  * whichever of the loader's two threads made the write that failed; the
- * process survives SIGXFSZ, which the kernel sends to the writing thread. */
+ * process survives SIGXFSZ, which the kernel sends to the writing thread.
+ * The limit is hit once within the writer's first buffers and once after
+ * its ring has gone round, while the loader may be waiting for room. */
 START_TEST(store_write_failure_is_reported)
 {
-    struct bytes b = {0};   /* 3000 frames of 1500 bytes, 4.5 MB: several of the writer's buffers */
-    pcap_file_header(&b, 0xa1b2c3d4u, 2, 65535, DLT_EN10MB);
-    for (unsigned i = 0; i < 3000; i++)
-        pcap_record(&b, 1700000000u + i, 0, 1500, 1500, i);
-    const char *path = write_capture("big.pcap", &b, SIZE_MAX);
-    free(b.data);
+    const char *path = many_rings_capture();
     struct es_capture c;
     char err[256];
     ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_OK);
     es_capture_close(&c);
 
-    struct rlimit limit = {1u << 20, 1u << 20};
+    struct rlimit limit;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &limit), 0);
+    static const rlim_t limits[] = {1u << 20, 10u << 20};
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        limit.rlim_cur = limits[i];
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+        int before = count_open_descriptors();
+        ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_RESOURCE);
+        ck_assert_msg(strstr(err, "write") != NULL && strstr(err, strerror(EFBIG)) != NULL,
+                      "limit %llu: reason: %s", (unsigned long long)limits[i], err);
+        ck_assert_int_eq(count_open_descriptors(), before);
+    }
+}
+END_TEST
+
+/* The index of 70 000 frames (560 000 bytes) is too large for the writer's
+ * buffers and is written by the loading thread itself, after the frames:
+ * a failure there is reported the same way.  SIGXFSZ is ignored, as the
+ * CLI does: unlike the writer thread, the loading thread does not block it. */
+START_TEST(index_write_failure_is_reported)
+{
+    struct bytes b = {0};
+    pcap_file_header(&b, 0xa1b2c3d4u, 2, 65535, DLT_EN10MB);
+    for (unsigned i = 0; i < 70000; i++)
+        pcap_record(&b, 1700000000u + i / 1000u, (i % 1000u) * 1000u, 60, 60, i);
+    const char *path = write_capture("long-index.pcap", &b, SIZE_MAX);
+    free(b.data);
+    struct es_capture c;
+    char err[256];
+    ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_OK);
+    uint64_t index_offset = c.map->index_offset, index_end = index_offset + 70000u * 8u;
+    ck_assert_uint_eq(c.map->total_size, index_end);
+    es_capture_close(&c);
+
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &limit), 0);
+    limit.rlim_cur = index_offset + 4096u;   /* every frame fits, the index does not */
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
     int before = count_open_descriptors();
     ck_assert_int_eq(es_capture_load(path, NULL, &c, err, sizeof err), ES_CAPTURE_RESOURCE);
@@ -1176,7 +1247,9 @@ static Suite *framestore_suite(void)
     tcase_add_test(inputs, pcapng_whole_and_cut);
     tcase_add_test(inputs, timestamp_beyond_microsecond_range_is_corrupt);
     tcase_add_test(inputs, damaged_captures_load_or_explain);
+    tcase_add_test(inputs, store_larger_than_the_writer_ring);
     tcase_add_test(inputs, store_write_failure_is_reported);
+    tcase_add_test(inputs, index_write_failure_is_reported);
     suite_add_tcase(s, inputs);
 
     TCase *filter = tcase_create("filter");
