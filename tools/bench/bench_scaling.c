@@ -5,9 +5,15 @@
  * synthetic capture.  Every run loads the capture once (serial work the
  * jobs cannot share) and then runs the workers; the capture's load time is
  * measured on its own, so that the speedup of the parallel part can be
- * shown beside the speedup of the whole run.
+ * shown beside the speedup of the whole run.  Each run's CPU time (the
+ * broker and everything it reaped, from wait4) over its wall time says how
+ * many CPUs it kept busy on average: a --jobs 1 run is not one CPU's worth
+ * of work (the store writer's thread, the next worker's cold start and the
+ * last one's exit run beside the expert), and whatever parallelism it
+ * already has, two jobs cannot add again.
  */
 #include <math.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,12 +85,14 @@ int bench_scaling(const struct bench_config *cfg, struct bench_report *r)
                 cpus, load[0]);
 
     static const unsigned jobs_list[] = {1, 2, 4, 8};
-    struct bench_series *series[4];
+    struct bench_series *series[4], *cpu_series[4];
     struct bench_series *load_series = report_series(r, "capture_load_wall", "s");
     for (size_t j = 0; j < 4; j++) {
         char name[64];
         snprintf(name, sizeof name, "jobs_%u/wall", jobs_list[j]);
         series[j] = report_series(r, name, "s");
+        snprintf(name, sizeof name, "jobs_%u/cpu", jobs_list[j]);
+        cpu_series[j] = report_series(r, name, "s");
     }
     unsigned samples = cfg->quick ? 1 : cfg->samples < 3 ? cfg->samples : 3;
     for (unsigned i = 0; i < samples; i++) {
@@ -94,14 +102,16 @@ int bench_scaling(const struct bench_config *cfg, struct bench_report *r)
         for (size_t j = 0; j < 4; j++) {
             struct scaling_job job = {cfg, experts, count, jobs_list[j]};
             struct broker_result res;
-            if (run_in_child(scaling_child, &job, &res, sizeof res, &wall, NULL) != 0 || !broker_all_done(&res)) {
+            struct rusage ru;
+            if (run_in_child(scaling_child, &job, &res, sizeof res, &wall, &ru) != 0 || !broker_all_done(&res)) {
                 report_note(r, "--jobs %u: a run did not end with every expert done", jobs_list[j]);
                 continue;
             }
             series_add(series[j], wall);
+            series_add(cpu_series[j], rusage_cpu_seconds(&ru));
         }
     }
-    report_columns(r, "wall", "speedup", "parallel part", "");
+    report_columns(r, "wall", "speedup", "parallel part", "CPUs busy");
     double base = series_median(series[0]);
     double capture_load = series_median(load_series);
     char a[32], b[32], c[32];
@@ -109,8 +119,10 @@ int bench_scaling(const struct bench_config *cfg, struct bench_report *r)
         double t = series_median(series[j]);
         char label[64];
         snprintf(label, sizeof label, "--jobs %u", jobs_list[j]);
+        char busy[32];
+        snprintf(busy, sizeof busy, "%.2f", series_median(cpu_series[j]) / t);
         report_row(r, label, fmt_seconds(a, sizeof a, t), fmt_ratio(b, sizeof b, base / t),
-                   fmt_ratio(c, sizeof c, (base - capture_load) / (t - capture_load)), "");
+                   fmt_ratio(c, sizeof c, (base - capture_load) / (t - capture_load)), busy);
     }
     report_row(r, "capture load alone (serial part)", fmt_seconds(a, sizeof a, capture_load), "", "", "");
     /* Amdahl: with the capture load serial, 2 CPUs can at best give
@@ -119,6 +131,11 @@ int bench_scaling(const struct bench_config *cfg, struct bench_report *r)
     double bound = 1.0 / (serial_share + (1.0 - serial_share) / 2.0);
     report_row(r, "best possible on 2 CPUs (Amdahl)", "", fmt_ratio(b, sizeof b, bound), "", "");
     report_value(r, "amdahl_bound_2_cpus", bound);
+    /* The same work on 2 CPUs takes at least its CPU time over 2: against a
+     * 1-job run that already kept u CPUs busy, at most 2/u faster. */
+    double busy_1 = series_median(cpu_series[0]) / base;
+    report_row(r, "best possible on 2 CPUs (CPUs busy at 1 job)", "", fmt_ratio(b, sizeof b, 2.0 / busy_1), "", "");
+    report_value(r, "cpu_bound_2_cpus", 2.0 / busy_1);
     double speedup = base / series_median(series[1]);
     double parallel = (base - capture_load) / (series_median(series[1]) - capture_load);
     report_value(r, "speedup_1_to_2", speedup);
