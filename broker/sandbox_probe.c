@@ -255,12 +255,14 @@ enum es_exit es_check(const struct es_check_options *opt)
              probes[7].used ? "starts each worker in a new PID namespace, with its pidfd"
              : geteuid() != 0 ? "not used: no PID namespace without root; fork and pidfd_open start workers"
                               : "not used: fork and pidfd_open start workers");
-    /* Init, which traces, exists only with the PID namespace. */
-    probes[10].used = probes[10].available && probes[7].used;
+    /* Init, which traces, exists with the PID namespace, and for a broker
+     * that is not root (worker_spawn.c, with_init). */
+    probes[10].used = probes[10].available && (probes[7].used || geteuid() != 0);
     snprintf(probes[10].detail, sizeof probes[10].detail, "%s",
              probes[10].used ? "init reports a worker's end at its exit stop, before the kernel frees its memory"
              : !probes[10].available ? "ptrace refused: a worker's end is known once it is reaped"
-                                     : "not used without a PID namespace: a worker's end is known once it is reaped");
+                                     : "not used as root without a PID namespace: a worker's end is known once "
+                                       "it is reaped");
     if (opt->json)
         print_json(opt->out, probes, sizeof probes / sizeof *probes);
     else

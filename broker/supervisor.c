@@ -1026,8 +1026,8 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
     memset(&w->exit_info, 0, sizeof w->exit_info);
     waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED);
     w->reaped = true;
-    /* In a PID namespace the broker waited for init; how the worker itself
-     * ended is init's report.  No report: init was killed (by the broker),
+    /* With an init (worker_spawn.h) the broker waited for init; how the
+     * worker itself ended is init's report.  No report: init was killed (by the broker),
      * and the worker with it. */
     struct es_worker_status status;
     if (w->child.status_fd >= 0) {

@@ -169,9 +169,11 @@ static void handle_stop(pid_t worker, int status, siginfo_t *fault, int status_p
     }
 }
 
-/* Init of the worker's PID namespace: start the worker, hold nothing else,
+/* Init of the worker's PID namespace (or, for a broker that is not root,
+ * the worker's parent without one): start the worker, hold nothing else,
  * reap whatever ends, and report the worker's end.  When init exits the
- * kernel kills every process left in the namespace.
+ * kernel kills every process left in the namespace, and the worker in any
+ * case (PTRACE_O_EXITKILL, its parent-death signal).
  *
  * Init also traces the worker, for one stop: PTRACE_EVENT_EXIT, which the
  * kernel makes at the very start of a process's exit, before it tears down
@@ -189,10 +191,16 @@ static void init_process(const struct es_spawn_request *req, int error_pipe, int
     int go[2];
     if (pipe2(go, O_CLOEXEC) != 0)
         report_and_exit(error_pipe, errno);
+    pid_t init_pid = getpid();
     pid_t worker = fork();
     if (worker < 0)
         report_and_exit(error_pipe, errno);
     if (worker == 0) {
+        /* Without a PID namespace, nothing else ends the worker with init
+         * when init cannot trace it (PTRACE_O_EXITKILL does when it can). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != init_pid)
+            _exit(127);
         close(status_pipe);
         close(go[1]);
         char byte;
@@ -236,6 +244,17 @@ static void init_process(const struct es_spawn_request *req, int error_pipe, int
     }
 }
 
+/* Whether the worker runs under an init of the broker's.  Always in a PID
+ * namespace: someone must be its PID 1.  Without one, init is there to
+ * trace the worker (its end reported at the exit stop, the fault address
+ * from the kernel), but only where the worker keeps the broker's user: a
+ * change of user clears the worker's parent-death signal, which is what
+ * ends it with init where init could not trace it. */
+static bool with_init(const struct es_spawn_request *req)
+{
+    return req->pid_namespace || geteuid() != 0;
+}
+
 /* clone3 with a new PID namespace and a pidfd; fork semantics otherwise. */
 static pid_t clone_into_pid_namespace(int *pidfd)
 {
@@ -252,7 +271,8 @@ int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
     int error_pipe[2], status_pipe[2] = {-1, -1};
     if (ES_FAULT(ES_FAULT_PIPE, EMFILE) || pipe2(error_pipe, O_CLOEXEC) != 0)
         return -1;
-    if (req->pid_namespace && pipe2(status_pipe, O_CLOEXEC) != 0) {
+    bool init = with_init(req);
+    if (init && pipe2(status_pipe, O_CLOEXEC) != 0) {
         int saved = errno;
         close(error_pipe[0]);
         close(error_pipe[1]);
@@ -274,7 +294,7 @@ int es_spawn_worker(const struct es_spawn_request *req, struct es_child *out)
         return -1;
     }
     if (pid == 0) {
-        if (req->pid_namespace) {
+        if (init) {
             close(status_pipe[0]);
             init_process(req, error_pipe[1], status_pipe[1]);
         }

@@ -23,7 +23,7 @@ struct es_child {
     pid_t pid;                /* what the broker waits for: the worker, or the
                                  init of the worker's PID namespace */
     int pidfd;                /* CLOEXEC; readable once it has ended */
-    int status_fd;            /* PID namespace: init's report of the worker's end; else -1 */
+    int status_fd;            /* init's report of the worker's end; -1 without init */
 };
 
 /* What init reports when the worker (its only child) ends. */
@@ -48,7 +48,9 @@ bool es_spawn_read_status(const struct es_child *child, struct es_worker_status 
  *
  * With pid_namespace, the broker's child is the init of a new PID namespace
  * (broker code, no exec): it forks the worker as PID 2, reaps, and reports
- * the worker's end on status_fd.  It traces the worker (ptrace) to report
+ * the worker's end on status_fd.  A broker that is not root starts the same
+ * init without a namespace (the worker keeps the broker's user, so its
+ * parent-death signal ends it with init).  It traces the worker (ptrace) to report
  * at the start of the worker's exit, before the kernel tears down its
  * address space; status_fd can therefore be readable well before the
  * pidfd, and the heap is still mapped by the dying worker until the pidfd
