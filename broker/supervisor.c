@@ -1358,7 +1358,8 @@ static void release_signals(struct supervisor *s)
 }
 
 /* Spawns workers ahead of their turn, up to --jobs of them alive, so that
- * the processes that exist are at most twice --jobs. */
+ * the workers that exist are at most twice --jobs, besides those ended
+ * whose teardown the kernel is still doing (tearing_down). */
 static void top_up(struct supervisor *s)
 {
     const struct es_supervise_config *cfg = s->cfg;
