@@ -69,7 +69,7 @@ enum watch {
     WATCH_TIMER,
     WATCH_SIGNALS,
     WATCH_PROGRESS,
-    WATCH_STATUS,          /* init's report of the worker's end (PID namespace) */
+    WATCH_STATUS,          /* init's report of the worker's end (worker_spawn.h) */
 };
 
 enum stop_reason { STOP_NONE, STOP_USER, STOP_TIMEOUT };
@@ -744,9 +744,9 @@ static bool is_fault_signal(int sig)
     return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
 }
 
-/* Where the fatal fault was: the kernel's word when init traced the worker
- * (PID namespace), else the worker's own record, believed only next to the
- * signal the kernel reported, and only for faults. */
+/* Where the fatal fault was: the kernel's word when init traced the worker,
+ * else the worker's own record, believed only next to the signal the kernel
+ * reported, and only for faults. */
 static bool fault_address(struct worker *w, uint64_t *address)
 {
     const struct es_outcome *o = w->outcome;
@@ -957,7 +957,7 @@ static void end_worker(struct supervisor *s, struct worker *w)
      * page of it, which takes the kernel tens of milliseconds for a few
      * hundred touched MiB of small pages: the analyst's outcome should not
      * wait for that.  On init's early report the dying worker still maps
-     * it: it goes when the pidfd says the namespace is gone (on_pidfd). */
+     * it: it goes when the pidfd says init is gone (on_pidfd). */
     if (w->reaped) {
         es_heapseg_destroy(&w->heap);
     } else {
@@ -1027,8 +1027,8 @@ static void on_pidfd(struct supervisor *s, struct worker *w, bool block)
     waitid((idtype_t)P_PIDFD, (id_t)w->child.pidfd, &w->exit_info, WEXITED);
     w->reaped = true;
     /* With an init (worker_spawn.h) the broker waited for init; how the
-     * worker itself ended is init's report.  No report: init was killed (by the broker),
-     * and the worker with it. */
+     * worker itself ended is init's report.  No report: init was killed (by
+     * the broker), and the worker with it. */
     struct es_worker_status status;
     if (w->child.status_fd >= 0) {
         if (es_spawn_read_status(&w->child, &status)) {
