@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -958,4 +959,20 @@ size_t hx_jsonl_count_where(const struct hx_jsonl *doc, const char *type, const 
         if (has_type(doc->records[i], type) && number_is(doc->records[i], key, value))
             n++;
     return n;
+}
+
+bool hx_can_trace_child(void)
+{
+    pid_t child = fork();
+    if (child < 0)
+        return false;
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    bool traced = ptrace(PTRACE_SEIZE, child, 0, 0) == 0;
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    return traced;
 }

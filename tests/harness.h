@@ -74,6 +74,11 @@ int hx_write_file(const char *path, const void *data, size_t len);
 /* Whole file, NUL-terminated, malloc'd; NULL with errno on error. */
 char *hx_read_file(const char *path, size_t *len);
 
+/* Whether this process may trace a child of its own (PTRACE_SEIZE), as the
+ * broker's init does with each worker; Yama's ptrace_scope 3 or an LSM may
+ * refuse. */
+bool hx_can_trace_child(void);
+
 /* ------------------------------------------------------------------------ */
 /* JSON                                                                     */
 /* ------------------------------------------------------------------------ */

@@ -40,12 +40,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker.h"
+#include "harness.h"
 #include "netmon.h"
 #include "wire.h"
 
@@ -391,29 +391,12 @@ static void check_has_fault_address(const struct es_outcome *o, const struct hos
     ck_assert_msg(o->has_fault_address && o->fault_address != 0, "no fault address for a memory fault");
 }
 
-/* Whether a process may trace its own child here, as the workers' init
- * does (Yama's ptrace_scope 3 or an LSM may refuse). */
-static bool can_trace_child(void)
-{
-    pid_t child = fork();
-    if (child < 0)
-        return false;
-    if (child == 0) {
-        pause();
-        _exit(0);
-    }
-    bool traced = ptrace(PTRACE_SEIZE, child, 0, 0) == 0;
-    kill(child, SIGKILL);
-    waitpid(child, NULL, __WALL);
-    return traced;
-}
-
 /* Workers run under an init of the broker's, which sees the fault's
  * siginfo: the address is the kernel's, the forged record loses. */
 static void check_kernel_fault_address(const struct es_outcome *o, const struct hostile_run *run)
 {
     (void)run;
-    if (!can_trace_child()) {
+    if (!hx_can_trace_child()) {
         fprintf(stderr, "SKIP forged_crash_record address: ptrace is refused here, so the worker's own "
                         "record is all the broker has\n");
         return;

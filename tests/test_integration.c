@@ -16,6 +16,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 #include "broker.h"
 #include "expertfile.h"
 #include "supervisor.h"
+#include "worker_spawn.h"
 #include "harness.h"
 
 /* ------------------------------------------------------------------------ */
@@ -484,6 +486,116 @@ START_TEST(test_crash_isolation)
 }
 END_TEST
 
+/* Every worker started was also waited for: no child of this process is
+ * left, running or zombie. */
+static void assert_no_children(void)
+{
+    pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
+    ck_assert_msg(pid == -1 && errno == ECHILD, "a worker outlived the run (waitpid: %d)", (int)pid);
+}
+
+/* What the output saw when the outcome record reached it. */
+struct outcome_witness {
+    bool outcome_written;
+    bool child_unreaped;   /* at that moment the worker's init was not yet reaped */
+};
+
+static ssize_t witness_write(void *cookie, const char *data, size_t len)
+{
+    struct outcome_witness *w = cookie;
+    if (!w->outcome_written && memmem(data, len, "\"type\":\"outcome\"", 16) != NULL) {
+        w->outcome_written = true;
+        /* The broker's only child is the crashed worker's init (one expert,
+         * one job): look without reaping it. */
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        w->child_unreaped = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
+    }
+    return (ssize_t)len;
+}
+
+/* The outcome is written on init's report, without waiting for init's
+ * exit (which waits for the worker's teardown): the worker's init is not
+ * yet reaped when the record reaches the output, and is reaped before
+ * es_run returns. */
+START_TEST(test_outcome_before_reap)
+{
+    if (!hx_can_trace_child()) {
+        fprintf(stderr, "SKIP outcome_before_reap: ptrace is refused here, so the outcome "
+                        "waits for the worker's exit\n");
+        return;
+    }
+    const char *experts[] = {test_expert("crash_after_events")};
+    struct outcome_witness witness = {0};
+    cookie_io_functions_t io = {.write = witness_write};
+    FILE *out = fopencookie(&witness, "w", io);
+    FILE *sink = fopen("/dev/null", "w");
+    ck_assert_ptr_nonnull(out);
+    ck_assert_ptr_nonnull(sink);
+    struct es_run_options opt = {
+        .capture_path = sample_pcap(),
+        .experts = experts,
+        .expert_count = 1,
+        .jobs = 1,
+        .worker_path = getenv("ES_WORKER"),
+        .json = out,
+        .diagnostics = sink,
+    };
+    struct es_run_result result;
+    memset(&result, 0, sizeof result);
+    es_run(&opt, &result);
+    fclose(out);
+    fclose(sink);
+    ck_assert_uint_eq(result.count, 1);
+    ck_assert_msg(result.outcomes[0].kind == ES_OUTCOME_CRASHED, "%s: %s",
+                  es_outcome_name(result.outcomes[0].kind), result.outcomes[0].detail);
+    ck_assert_msg(witness.outcome_written, "no outcome record was written");
+    ck_assert_msg(witness.child_unreaped, "the outcome was written only after the worker was reaped");
+    es_run_result_free(&result);
+    assert_no_children();
+}
+END_TEST
+
+/* The worker's init on its own, with a stand-in for expert-worker that
+ * faults at 0x40: init reports at the exit stop, before the exit tears
+ * down the process, with the kernel's fault address. */
+START_TEST(test_init_reports_at_exit_stop)
+{
+    if (!hx_can_trace_child()) {
+        fprintf(stderr, "SKIP init_reports_at_exit_stop: ptrace is refused here\n");
+        return;
+    }
+    int output = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ck_assert_int_ge(output, 0);
+    struct es_spawn_request req = {
+        .worker_path = required_env("ES_FAULT_AT_0x40"),
+        .expert_name = "fault_at_0x40",
+        .control_fd = -1,
+        .expert_fd = -1,
+        .output_fd = output,
+        /* As root, init is the PID namespace's; otherwise it has none. */
+        .pid_namespace = geteuid() == 0,
+    };
+    struct es_child child;
+    ck_assert_int_eq(es_spawn_worker(&req, &child), 0);
+    close(output);
+    ck_assert_int_ge(child.status_fd, 0);
+    siginfo_t info;
+    ck_assert_int_eq(waitid(P_PIDFD, (id_t)child.pidfd, &info, WEXITED), 0);
+    struct es_worker_status status;
+    ck_assert(es_spawn_read_status(&child, &status));
+    ck_assert_msg(status.code == CLD_KILLED || status.code == CLD_DUMPED, "code %d", (int)status.code);
+    ck_assert_int_eq(status.status, SIGSEGV);
+    ck_assert_msg(status.at_exit_stop, "the report came after the exit, not at the exit stop");
+    ck_assert_msg(status.has_fault_address && status.fault_address == 0x40, "fault address %s%#llx",
+                  status.has_fault_address ? "" : "(none) ", (unsigned long long)status.fault_address);
+    ck_assert_msg(status.cpu_microseconds > 0, "no CPU time for a process that touched 16 MiB");
+    close(child.pidfd);
+    close(child.status_fd);
+    assert_no_children();
+}
+END_TEST
+
 START_TEST(test_abort_is_a_crash)
 {
     struct broker_run br;
@@ -655,14 +767,6 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* the pool: workers started ahead of their turn                            */
 /* ------------------------------------------------------------------------ */
-
-/* Every worker started was also waited for: no child of this process is
- * left, running or zombie. */
-static void assert_no_children(void)
-{
-    pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
-    ck_assert_msg(pid == -1 && errno == ECHILD, "a worker outlived the run (waitpid: %d)", (int)pid);
-}
 
 /* A run that stops after its first workers were started (they start before
  * the capture is loaded): every one of them is killed and reaped, and the
@@ -1543,6 +1647,8 @@ static Suite *integration_suite(void)
 
     TCase *isolation = tcase_create("isolation");
     tcase_add_test(isolation, test_crash_isolation);
+    tcase_add_test(isolation, test_outcome_before_reap);
+    tcase_add_test(isolation, test_init_reports_at_exit_stop);
     tcase_add_test(isolation, test_abort_is_a_crash);
     tcase_add_test(isolation, test_run_returns_false_is_a_problem);
     tcase_add_test(isolation, test_in_process_no_leaks);
