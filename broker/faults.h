@@ -10,8 +10,9 @@
  * 2. The broker's own fault points (ES_FAULT), for its developers: with
  *    libfiu (built with -DES_FAULT_POINTS when libfiu-dev is installed) a
  *    test can make the broker's memfd_create, mmap, fork, socketpair, pipe2,
- *    pidfd_open, output writes and capture reads fail on demand, and check
- *    that each failure is reported clearly and releases what was acquired.
+ *    pidfd_open, output writes, capture reads and init's ptrace fail on
+ *    demand, and check that each failure is reported clearly and releases
+ *    what was acquired.
  *    Without libfiu every point is the constant `false`: no code, no cost.
  */
 #ifndef ES_FAULTS_H
@@ -48,6 +49,7 @@
 #define ES_FAULT_PIDFD "broker/pidfd"             /* the pidfd of a started worker */
 #define ES_FAULT_OUTPUT_WRITE "broker/output-write" /* writing a JSON Lines record */
 #define ES_FAULT_PCAP_READ "broker/pcap-read"     /* pcap_next_ex while loading the capture */
+#define ES_FAULT_PTRACE "broker/ptrace"           /* init attaching to its worker (as if refused) */
 
 /* ------------------------------------------------------------------ the sweep */
 

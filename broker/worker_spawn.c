@@ -209,7 +209,9 @@ static void init_process(const struct es_spawn_request *req, int error_pipe, int
         close(go[0]);
         child(req, error_pipe);
     }
-    ptrace(PTRACE_SEIZE, worker, 0, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+    /* Refused (Yama's ptrace_scope 3, an LSM): init reports after the exit. */
+    if (!ES_FAULT(ES_FAULT_PTRACE, EPERM))
+        ptrace(PTRACE_SEIZE, worker, 0, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
     close(go[1]);
     /* Only the status pipe stays: init must not keep the worker's socket,
      * pipe or segments alive, nor any other worker's. */

@@ -13,6 +13,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "broker.h"
 #include "faults.h"
 #include "harness.h"
+#include "worker_spawn.h"
 
 #ifdef ES_FAULT_POINTS
 #include <fiu-control.h>
@@ -596,6 +598,56 @@ START_TEST(test_broker_fault_point)
 }
 END_TEST
 
+/* Init cannot trace its worker (Yama's ptrace_scope 3, an LSM): the
+ * worker's end is reported once init has reaped it, without the kernel's
+ * fault address, and a run is otherwise the same.  The point fails in
+ * init's own process, whose copy of the hit count starts at 0 in every
+ * init: every worker of the run is untraced. */
+START_TEST(test_init_cannot_trace)
+{
+    ck_assert_int_eq(fiu_init(0), 0);
+    hits = 0;
+    target = 1;
+    ck_assert_int_eq(fiu_enable_external(ES_FAULT_PTRACE, 1, NULL, 0, fail_on_target), 0);
+    int output = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ck_assert_int_ge(output, 0);
+    struct es_spawn_request req = {
+        .worker_path = getenv("ES_FAULT_AT_0x40"),
+        .expert_name = "fault_at_0x40",
+        .control_fd = -1,
+        .expert_fd = -1,
+        .output_fd = output,
+        .pid_namespace = geteuid() == 0,
+    };
+    ck_assert_ptr_nonnull(req.worker_path);
+    struct es_child child;
+    ck_assert_int_eq(es_spawn_worker(&req, &child), 0);
+    close(output);
+    siginfo_t info;
+    ck_assert_int_eq(waitid(P_PIDFD, (id_t)child.pidfd, &info, WEXITED), 0);
+    struct es_worker_status status;
+    ck_assert(es_spawn_read_status(&child, &status));
+    ck_assert_int_eq(status.status, SIGSEGV);
+    ck_assert_msg(!status.at_exit_stop && !status.has_fault_address,
+                  "an untraced worker was reported at its exit stop (fault address %d)", status.has_fault_address);
+    close(child.pidfd);
+    close(child.status_fd);
+    fiu_disable(ES_FAULT_PTRACE);
+
+    FILE *sink = silent();
+    struct fault_run fr = {0};
+    run_with_fault(ES_FAULT_PTRACE, 1, sink, &fr, false);
+    ck_assert_int_eq(fr.status, ES_EXIT_OK);
+    ck_assert_uint_eq(fr.result.count, 2);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_msg(fr.result.outcomes[i].kind == ES_OUTCOME_DONE, "expert %zu: %s: %s", i,
+                      es_outcome_name(fr.result.outcomes[i].kind), fr.result.outcomes[i].detail);
+    fault_run_free(&fr);
+    fclose(sink);
+    assert_no_children();
+}
+END_TEST
+
 /* Every point at once, at random: whatever fails, the broker reports it and
  * leaves nothing behind. */
 START_TEST(test_broker_random_faults)
@@ -679,6 +731,7 @@ static Suite *faults_suite(void)
     tcase_set_timeout(points, 300);
     tcase_add_loop_test(points, test_broker_fault_point, 0, (int)(sizeof point_cases / sizeof *point_cases));
     tcase_add_test(points, test_broker_random_faults);
+    tcase_add_test(points, test_init_cannot_trace);
     suite_add_tcase(s, points);
 #else
     printf("faults: built without libfiu (libfiu-dev): the broker's own fault points are not tested\n");
