@@ -768,8 +768,10 @@ static void append_fault_address(struct worker *w)
     struct es_outcome *o = w->outcome;
     size_t used = strlen(o->detail);
     uint64_t address;
+    /* The person reading it should know whose word the address is. */
     if (fault_address(w, &address) && used < sizeof o->detail)
-        snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx)", (unsigned long long)address);
+        snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx%s)", (unsigned long long)address,
+                 w->has_kernel_fault ? "" : ", as the worker recorded it");
 }
 
 /* The one place where a worker's end becomes an outcome.  The order of the

@@ -996,6 +996,33 @@ START_TEST(test_layers_switched_off)
 }
 END_TEST
 
+/* As root with the namespaces layer off there is no init (the worker's
+ * change of user would clear the parent-death signal that ends it with
+ * init): the forged record is all there is, and the detail says whose word
+ * the address is. */
+START_TEST(test_forged_record_without_init)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "SKIP forged_record_without_init: without root every worker has an init\n");
+        return;
+    }
+    char path[4096];
+    hostile_path("forged_crash_record", path, sizeof path);
+    const char *experts[] = {path, COUNTER_EXPERT};
+    struct run_limits limits = NO_LIMITS;
+    struct hostile_run run;
+    run_experts(experts, 2, &limits, ES_LAYER_NAMESPACES, &run);
+    ck_assert_uint_eq(run.result.count, 2);
+    const struct es_outcome *o = &run.result.outcomes[0];
+    struct expectation crash = CRASH(SIGSEGV);
+    assert_expectation(o, &crash);
+    detail_has(o, "(fault at 0xdeadbeef, as the worker recorded it)");
+    assert_counter_done(&run.result.outcomes[1]);
+    assert_nothing_leaked(&run);
+    hostile_run_free(&run);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 /* One run before any test: one-time initialisations (libpcap, stdio,
@@ -1026,6 +1053,7 @@ static Suite *hostile_suite(void)
 
     TCase *layers = tcase_create("layers");
     tcase_add_loop_test(layers, test_layers_switched_off, 0, (int)(sizeof layer_sets / sizeof *layer_sets));
+    tcase_add_test(layers, test_forged_record_without_init);
     suite_add_tcase(s, layers);
     return s;
 }
