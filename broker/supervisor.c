@@ -770,7 +770,7 @@ static void append_fault_address(struct worker *w)
     uint64_t address;
     /* The person reading it should know whose word the address is. */
     if (fault_address(w, &address) && used < sizeof o->detail)
-        snprintf(o->detail + used, sizeof o->detail - used, " (fault at %#llx%s)", (unsigned long long)address,
+        snprintf(o->detail + used, sizeof o->detail - used, " (fault at 0x%llx%s)", (unsigned long long)address,
                  w->has_kernel_fault ? "" : ", as the worker recorded it");
 }
 
