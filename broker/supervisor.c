@@ -13,9 +13,11 @@
  * dlopen and two messages instead of fork, exec and confinement.
  * Anything else, or anything oversized or undecodable, is a protocol error;
  * a system call outside the sandbox's table is a violation: either way the
- * worker is killed at once.  When the pidfd says the worker has ended, its
- * socket, event ring and pipe are drained of what is already there (nothing
- * it submitted is lost), and only then is the outcome decided and written.
+ * worker is killed at once.  When init reports the worker's end (at its
+ * exit stop: worker_spawn.h) or the pidfd says it has ended, its socket,
+ * event ring and pipe are drained of what is already there (nothing it
+ * submitted is lost), and only then is the outcome decided and written;
+ * its heap goes once its process is reaped.
  *
  * Events come through the event ring in the heap segment
  * (proto/event_ring.h, broker/ring_reader.c), not the socket.  The ring is
