@@ -13,7 +13,6 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,7 @@
 #include "broker.h"
 #include "faults.h"
 #include "harness.h"
-#include "worker_spawn.h"
+#include "standin_worker.h"
 
 #ifdef ES_FAULT_POINTS
 #include <fiu-control.h>
@@ -609,29 +608,10 @@ START_TEST(test_init_cannot_trace)
     hits = 0;
     target = 1;
     ck_assert_int_eq(fiu_enable_external(ES_FAULT_PTRACE, 1, NULL, 0, fail_on_target), 0);
-    int output = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    ck_assert_int_ge(output, 0);
-    struct es_spawn_request req = {
-        .worker_path = getenv("ES_FAULT_AT_0x40"),
-        .expert_name = "fault_at_0x40",
-        .control_fd = -1,
-        .expert_fd = -1,
-        .output_fd = output,
-        .pid_namespace = geteuid() == 0,
-    };
-    ck_assert_ptr_nonnull(req.worker_path);
-    struct es_child child;
-    ck_assert_int_eq(es_spawn_worker(&req, &child), 0);
-    close(output);
-    siginfo_t info;
-    ck_assert_int_eq(waitid(P_PIDFD, (id_t)child.pidfd, &info, WEXITED), 0);
-    struct es_worker_status status;
-    ck_assert(es_spawn_read_status(&child, &status));
+    struct es_worker_status status = run_fault_at_0x40();
     ck_assert_int_eq(status.status, SIGSEGV);
     ck_assert_msg(!status.at_exit_stop && !status.has_fault_address,
                   "an untraced worker was reported at its exit stop (fault address %d)", status.has_fault_address);
-    close(child.pidfd);
-    close(child.status_fd);
     fiu_disable(ES_FAULT_PTRACE);
 
     FILE *sink = silent();

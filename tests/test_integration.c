@@ -16,7 +16,6 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -32,7 +31,7 @@
 #include "broker.h"
 #include "expertfile.h"
 #include "supervisor.h"
-#include "worker_spawn.h"
+#include "standin_worker.h"
 #include "harness.h"
 
 /* ------------------------------------------------------------------------ */
@@ -565,33 +564,13 @@ START_TEST(test_init_reports_at_exit_stop)
         fprintf(stderr, "SKIP init_reports_at_exit_stop: ptrace is refused here\n");
         return;
     }
-    int output = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    ck_assert_int_ge(output, 0);
-    struct es_spawn_request req = {
-        .worker_path = required_env("ES_FAULT_AT_0x40"),
-        .expert_name = "fault_at_0x40",
-        .control_fd = -1,
-        .expert_fd = -1,
-        .output_fd = output,
-        /* As root, init is the PID namespace's; otherwise it has none. */
-        .pid_namespace = geteuid() == 0,
-    };
-    struct es_child child;
-    ck_assert_int_eq(es_spawn_worker(&req, &child), 0);
-    close(output);
-    ck_assert_int_ge(child.status_fd, 0);
-    siginfo_t info;
-    ck_assert_int_eq(waitid(P_PIDFD, (id_t)child.pidfd, &info, WEXITED), 0);
-    struct es_worker_status status;
-    ck_assert(es_spawn_read_status(&child, &status));
+    struct es_worker_status status = run_fault_at_0x40();
     ck_assert_msg(status.code == CLD_KILLED || status.code == CLD_DUMPED, "code %d", (int)status.code);
     ck_assert_int_eq(status.status, SIGSEGV);
     ck_assert_msg(status.at_exit_stop, "the report came after the exit, not at the exit stop");
     ck_assert_msg(status.has_fault_address && status.fault_address == 0x40, "fault address %s%#llx",
                   status.has_fault_address ? "" : "(none) ", (unsigned long long)status.fault_address);
     ck_assert_msg(status.cpu_microseconds > 0, "no CPU time for a process that touched 16 MiB");
-    close(child.pidfd);
-    close(child.status_fd);
     assert_no_children();
 }
 END_TEST
