@@ -12,20 +12,9 @@ HOSTILE_REGISTER("Event flood", "Submits 200000 events.")
 
 BOOL WINAPI Run(HOSTILE_RUN_PARAMETERS)
 {
-    NMEVENTDATA event;
-    memset(&event, 0, sizeof event);
-    event.Flags = NMEVENTFLAG_EXPERT;
-    event.szSourceName = "Flood";
-    event.szEventName = "Flood";
-    event.NumColumns = 1;
-    event.Column[0].szColumnName = "n";
-    event.Column[0].VariantData.Type = NMCOLUMNTYPE_UINT32;
-    for (DWORD i = 0; i < EVENTS; i++) {
-        event.EventIdent = i;
-        event.Column[0].VariantData.Value.Uint32Val = i;
-        DWORD result = ExpertSubmitEvent(key, &event);
-        if (result != NMERR_SUCCESS)
-            return hostile_fail("event %u: ExpertSubmitEvent returned %u", (unsigned)i, (unsigned)result);
-    }
+    DWORD failed_at;
+    DWORD result = submit_numbered_events(key, "Flood", "Flood", 0, EVENTS, &failed_at);
+    if (result != NMERR_SUCCESS)
+        return hostile_fail("event %u: ExpertSubmitEvent returned %u", (unsigned)failed_at, (unsigned)result);
     return TRUE;
 }

@@ -15,20 +15,9 @@ static int *volatile nowhere;
 
 BOOL WINAPI Run(HOSTILE_RUN_PARAMETERS)
 {
-    NMEVENTDATA event;
-    memset(&event, 0, sizeof event);
-    event.Flags = NMEVENTFLAG_EXPERT;
-    event.szSourceName = "Events then SIGSEGV";
-    event.szEventName = "Before the crash";
-    event.NumColumns = 1;
-    event.Column[0].szColumnName = "n";
-    event.Column[0].VariantData.Type = NMCOLUMNTYPE_UINT32;
-    for (DWORD i = 0; i < EVENTS; i++) {
-        event.EventIdent = i;
-        event.Column[0].VariantData.Value.Uint32Val = i;
-        if (ExpertSubmitEvent(key, &event) != NMERR_SUCCESS)
-            return hostile_fail("event %u refused", (unsigned)i);
-    }
+    DWORD failed_at;
+    if (submit_numbered_events(key, "Events then SIGSEGV", "Before the crash", 0, EVENTS, &failed_at) != NMERR_SUCCESS)
+        return hostile_fail("event %u refused", (unsigned)failed_at);
     *nowhere = 1;
     return TRUE;
 }

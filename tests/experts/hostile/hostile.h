@@ -47,6 +47,32 @@ __attribute__((format(printf, 1, 2))) static inline BOOL hostile_fail(const char
     return FALSE;
 }
 
+/* Submits `count` small events, EventIdent and column "n" numbered from
+ * `first`.  NMERR_SUCCESS, or what ExpertSubmitEvent returned for the one
+ * it stopped at (its number in *failed_at). */
+static inline DWORD submit_numbered_events(HEXPERTKEY key, const char *source, const char *name, DWORD first,
+                                           DWORD count, DWORD *failed_at)
+{
+    NMEVENTDATA event;
+    memset(&event, 0, sizeof event);
+    event.Flags = NMEVENTFLAG_EXPERT;
+    event.szSourceName = (char *)source;
+    event.szEventName = (char *)name;
+    event.NumColumns = 1;
+    event.Column[0].szColumnName = "n";
+    event.Column[0].VariantData.Type = NMCOLUMNTYPE_UINT32;
+    for (DWORD i = first; i < first + count; i++) {
+        event.EventIdent = i;
+        event.Column[0].VariantData.Value.Uint32Val = i;
+        DWORD result = ExpertSubmitEvent(key, &event);
+        if (result != NMERR_SUCCESS) {
+            *failed_at = i;
+            return result;
+        }
+    }
+    return NMERR_SUCCESS;
+}
+
 /* The body of Register for experts whose attack is in Run. */
 #define HOSTILE_REGISTER(name, attack)                                                             \
     BOOL WINAPI Register(PEXPERTENUMINFO info)                                                      \

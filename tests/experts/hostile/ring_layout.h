@@ -53,26 +53,6 @@ static inline bool find_event_ring(HEXPERTKEY key, struct hostile_ring *ring)
     return true;
 }
 
-/* Submits `count` small valid events (EventIdent 1..count). */
-static inline bool submit_valid_events(HEXPERTKEY key, DWORD count)
-{
-    NMEVENTDATA event;
-    memset(&event, 0, sizeof event);
-    event.Flags = NMEVENTFLAG_EXPERT;
-    event.szSourceName = "Ring attack";
-    event.szEventName = "Valid";
-    event.NumColumns = 1;
-    event.Column[0].szColumnName = "n";
-    event.Column[0].VariantData.Type = NMCOLUMNTYPE_UINT32;
-    for (DWORD i = 1; i <= count; i++) {
-        event.EventIdent = i;
-        event.Column[0].VariantData.Value.Uint32Val = i;
-        if (ExpertSubmitEvent(key, &event) != NMERR_SUCCESS)
-            return false;
-    }
-    return true;
-}
-
 /* What every ring attack starts with: the ring found, and `valid` honest
  * events in it that the broker must deliver whatever comes after.  NULL,
  * or why the attack cannot be made. */
@@ -80,7 +60,8 @@ static inline const char *begin_ring_attack(HEXPERTKEY key, struct hostile_ring 
 {
     if (!find_event_ring(key, ring))
         return "cannot find the event ring";
-    if (!submit_valid_events(key, valid))
+    DWORD failed_at;
+    if (submit_numbered_events(key, "Ring attack", "Valid", 1, valid, &failed_at) != NMERR_SUCCESS)
         return "the valid events were refused";
     return NULL;
 }
