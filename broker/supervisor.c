@@ -769,11 +769,10 @@ static void append_fault_address(struct worker *w)
 {
     struct es_outcome *o = w->outcome;
     size_t used = strlen(o->detail);
-    uint64_t address;
     /* The person reading it should know whose word the address is. */
-    if (fault_address(w, &address) && used < sizeof o->detail)
-        snprintf(o->detail + used, sizeof o->detail - used, " (fault at 0x%llx%s)", (unsigned long long)address,
-                 w->has_kernel_fault ? "" : ", as the worker recorded it");
+    if (o->has_fault_address && used < sizeof o->detail)
+        snprintf(o->detail + used, sizeof o->detail - used, " (fault at 0x%llx%s)",
+                 (unsigned long long)o->fault_address, w->has_kernel_fault ? "" : ", as the worker recorded it");
 }
 
 /* The one place where a worker's end becomes an outcome.  The order of the
@@ -788,6 +787,7 @@ static void classify(struct supervisor *s, struct worker *w)
         o->signal = si->si_status;
     else
         o->exit_status = si->si_status;
+    o->has_fault_address = fault_address(w, &o->fault_address);
     if (w->finished) {
         o->has_run_result = true;
         o->run_result = w->result;
@@ -883,7 +883,6 @@ static void read_heap_report(struct worker *w, uint32_t frame_count)
     o->heap_blocks = c.blocks_in_use;
     o->helper_calls = c.helper_calls;
     o->alloc_calls = c.alloc_calls;
-    o->has_fault_address = fault_address(w, &o->fault_address);
 }
 
 /* CPU time of a zombie, from the kernel's accounting (fields 14 and 15 of
